@@ -1,0 +1,466 @@
+package filterpattern
+
+import "unsafe"
+
+// The JSON scanner reads an event's bytes once, validating that they are one JSON value (AWS
+// matches no JSON pattern against an event that is not valid JSON) and recording the value of
+// every selector a Set uses. Selectors are merged into a trie, so a key is looked up once per
+// object however many patterns use it, and subtrees no selector reaches are skipped without
+// lookups. Nothing is decoded and nothing allocates once the scratch slices have grown.
+
+type jsonKind uint8
+
+const (
+	jsonString jsonKind = iota + 1
+	jsonNumber
+	jsonTrue
+	jsonFalse
+	jsonNull
+	jsonObject
+	jsonArray
+)
+
+// maxDepth bounds nesting so that hostile input cannot exhaust the stack; deeper input is
+// treated as invalid, as encoding/json does.
+const maxDepth = 10000
+
+type trie struct {
+	keys   map[string]*trie
+	idx    map[int]*trie
+	anyKey *trie
+	anyIdx *trie
+	slots  []int32 // selectors that end here
+}
+
+func (t *trie) child(st step) *trie {
+	switch st.kind {
+	case stepKey:
+		if t.keys == nil {
+			t.keys = map[string]*trie{}
+		}
+		c := t.keys[st.key]
+		if c == nil {
+			c = &trie{}
+			t.keys[st.key] = c
+		}
+		return c
+	case stepIndex:
+		if t.idx == nil {
+			t.idx = map[int]*trie{}
+		}
+		c := t.idx[st.index]
+		if c == nil {
+			c = &trie{}
+			t.idx[st.index] = c
+		}
+		return c
+	case stepAnyKey:
+		if t.anyKey == nil {
+			t.anyKey = &trie{}
+		}
+		return t.anyKey
+	default:
+		if t.anyIdx == nil {
+			t.anyIdx = &trie{}
+		}
+		return t.anyIdx
+	}
+}
+
+// hit is one value found at a selector.
+type hit struct {
+	start, end int32 // strings: the bytes between the quotes; other values: the whole value
+	kind       jsonKind
+	esc        bool  // a string with backslash escapes
+	next       int32 // the next hit of the same selector, or -1
+}
+
+type jsonScanner struct {
+	data   []byte
+	pos    int
+	depth  int
+	hits   []hit
+	first  []int32 // per slot: first hit, or -1
+	last   []int32 // per slot: last hit
+	stack  []*trie // active trie nodes, used as a stack of frames
+	keyBuf []byte
+}
+
+// scan validates data as one JSON value and records the hits of the selectors in root. It
+// reports whether data is valid JSON.
+func (s *jsonScanner) scan(data []byte, root *trie, nslots int) bool {
+	s.data, s.pos, s.depth = data, 0, 0
+	s.hits = s.hits[:0]
+	if cap(s.first) < nslots {
+		s.first = make([]int32, nslots)
+		s.last = make([]int32, nslots)
+	}
+	s.first, s.last = s.first[:nslots], s.last[:nslots]
+	for i := range s.first {
+		s.first[i] = -1
+	}
+	s.stack = append(s.stack[:0], root)
+	s.skipWS()
+	if !s.value(s.stack[0:1]) {
+		return false
+	}
+	s.skipWS()
+	return s.pos == len(s.data)
+}
+
+func (s *jsonScanner) skipWS() {
+	for s.pos < len(s.data) {
+		switch s.data[s.pos] {
+		case ' ', '\t', '\n', '\r':
+			s.pos++
+		default:
+			return
+		}
+	}
+}
+
+// value scans one value at s.pos; active are the trie nodes this value stands at.
+func (s *jsonScanner) value(active []*trie) bool {
+	if s.pos >= len(s.data) {
+		return false
+	}
+	start := s.pos
+	var kind jsonKind
+	esc := false
+	switch c := s.data[s.pos]; c {
+	case '{':
+		kind = jsonObject
+		if !s.object(active) {
+			return false
+		}
+	case '[':
+		kind = jsonArray
+		if !s.array(active) {
+			return false
+		}
+	case '"':
+		kind = jsonString
+		var ok bool
+		if esc, ok = s.str(); !ok {
+			return false
+		}
+	case 't':
+		kind = jsonTrue
+		if !s.lit("true") {
+			return false
+		}
+	case 'f':
+		kind = jsonFalse
+		if !s.lit("false") {
+			return false
+		}
+	case 'n':
+		kind = jsonNull
+		if !s.lit("null") {
+			return false
+		}
+	default:
+		kind = jsonNumber
+		if !s.number() {
+			return false
+		}
+	}
+	for _, n := range active {
+		for _, slot := range n.slots {
+			h := hit{start: int32(start), end: int32(s.pos), kind: kind, esc: esc, next: -1}
+			if kind == jsonString {
+				h.start, h.end = int32(start+1), int32(s.pos-1)
+			}
+			i := int32(len(s.hits))
+			s.hits = append(s.hits, h)
+			if s.first[slot] < 0 {
+				s.first[slot] = i
+			} else {
+				s.hits[s.last[slot]].next = i
+			}
+			s.last[slot] = i
+		}
+	}
+	return true
+}
+
+func (s *jsonScanner) lit(word string) bool {
+	if len(s.data)-s.pos < len(word) || string(s.data[s.pos:s.pos+len(word)]) != word {
+		return false
+	}
+	s.pos += len(word)
+	return true
+}
+
+// strPlain marks the bytes that can be skipped inside a string without a closer look.
+var strPlain = func() (t [256]bool) {
+	for i := 0x20; i < 256; i++ {
+		t[i] = true
+	}
+	t['"'], t['\\'] = false, false
+	return t
+}()
+
+// str scans a string starting at its opening quote and reports whether it had escapes.
+func (s *jsonScanner) str() (esc bool, ok bool) {
+	d := s.data
+	i := s.pos + 1
+	for {
+		for i < len(d) && strPlain[d[i]] {
+			i++
+		}
+		if i >= len(d) {
+			return false, false
+		}
+		switch d[i] {
+		case '"':
+			s.pos = i + 1
+			return esc, true
+		case '\\':
+			esc = true
+			if i+1 >= len(d) {
+				return false, false
+			}
+			switch d[i+1] {
+			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
+				i += 2
+			case 'u':
+				if i+6 > len(d) || !isHex(d[i+2]) || !isHex(d[i+3]) || !isHex(d[i+4]) || !isHex(d[i+5]) {
+					return false, false
+				}
+				i += 6
+			default:
+				return false, false
+			}
+		default: // a control character
+			return false, false
+		}
+	}
+}
+
+func isHex(c byte) bool { return c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F' }
+
+func isDigit(c byte) bool { return c >= '0' && c <= '9' }
+
+// number scans a JSON number: -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?
+func (s *jsonScanner) number() bool {
+	d, i := s.data, s.pos
+	if i < len(d) && d[i] == '-' {
+		i++
+	}
+	switch {
+	case i < len(d) && d[i] == '0':
+		i++
+	case i < len(d) && d[i] >= '1' && d[i] <= '9':
+		for i < len(d) && isDigit(d[i]) {
+			i++
+		}
+	default:
+		return false
+	}
+	if i < len(d) && d[i] == '.' {
+		i++
+		if i >= len(d) || !isDigit(d[i]) {
+			return false
+		}
+		for i < len(d) && isDigit(d[i]) {
+			i++
+		}
+	}
+	if i < len(d) && (d[i] == 'e' || d[i] == 'E') {
+		i++
+		if i < len(d) && (d[i] == '+' || d[i] == '-') {
+			i++
+		}
+		if i >= len(d) || !isDigit(d[i]) {
+			return false
+		}
+		for i < len(d) && isDigit(d[i]) {
+			i++
+		}
+	}
+	s.pos = i
+	return true
+}
+
+func (s *jsonScanner) object(active []*trie) bool {
+	if s.depth++; s.depth > maxDepth {
+		return false
+	}
+	s.pos++ // {
+	s.skipWS()
+	if s.pos < len(s.data) && s.data[s.pos] == '}' {
+		s.pos++
+		s.depth--
+		return true
+	}
+	for {
+		if s.pos >= len(s.data) || s.data[s.pos] != '"' {
+			return false
+		}
+		kstart := s.pos + 1
+		esc, ok := s.str()
+		if !ok {
+			return false
+		}
+		kend := s.pos - 1
+		s.skipWS()
+		if s.pos >= len(s.data) || s.data[s.pos] != ':' {
+			return false
+		}
+		s.pos++
+		s.skipWS()
+		base := len(s.stack)
+		if len(active) > 0 {
+			key := s.data[kstart:kend]
+			if esc {
+				s.keyBuf = unescape(s.keyBuf[:0], key)
+				key = s.keyBuf
+			}
+			for _, n := range active {
+				if n.keys != nil {
+					if c := n.keys[string(key)]; c != nil {
+						s.stack = append(s.stack, c)
+					}
+				}
+				if n.anyKey != nil {
+					s.stack = append(s.stack, n.anyKey)
+				}
+			}
+		}
+		ok = s.value(s.stack[base:len(s.stack)])
+		s.stack = s.stack[:base]
+		if !ok {
+			return false
+		}
+		s.skipWS()
+		if s.pos >= len(s.data) {
+			return false
+		}
+		switch s.data[s.pos] {
+		case ',':
+			s.pos++
+			s.skipWS()
+		case '}':
+			s.pos++
+			s.depth--
+			return true
+		default:
+			return false
+		}
+	}
+}
+
+func (s *jsonScanner) array(active []*trie) bool {
+	if s.depth++; s.depth > maxDepth {
+		return false
+	}
+	s.pos++ // [
+	s.skipWS()
+	if s.pos < len(s.data) && s.data[s.pos] == ']' {
+		s.pos++
+		s.depth--
+		return true
+	}
+	for i := 0; ; i++ {
+		base := len(s.stack)
+		for _, n := range active {
+			if n.idx != nil {
+				if c := n.idx[i]; c != nil {
+					s.stack = append(s.stack, c)
+				}
+			}
+			if n.anyIdx != nil {
+				s.stack = append(s.stack, n.anyIdx)
+			}
+		}
+		ok := s.value(s.stack[base:len(s.stack)])
+		s.stack = s.stack[:base]
+		if !ok {
+			return false
+		}
+		s.skipWS()
+		if s.pos >= len(s.data) {
+			return false
+		}
+		switch s.data[s.pos] {
+		case ',':
+			s.pos++
+			s.skipWS()
+		case ']':
+			s.pos++
+			s.depth--
+			return true
+		default:
+			return false
+		}
+	}
+}
+
+// unescape appends the decoded form of a JSON string body (already validated) to dst.
+func unescape(dst, src []byte) []byte {
+	for i := 0; i < len(src); i++ {
+		c := src[i]
+		if c != '\\' {
+			dst = append(dst, c)
+			continue
+		}
+		i++
+		switch src[i] {
+		case 'b':
+			dst = append(dst, '\b')
+		case 'f':
+			dst = append(dst, '\f')
+		case 'n':
+			dst = append(dst, '\n')
+		case 'r':
+			dst = append(dst, '\r')
+		case 't':
+			dst = append(dst, '\t')
+		case 'u':
+			r := rune(hexVal(src[i+1])<<12 | hexVal(src[i+2])<<8 | hexVal(src[i+3])<<4 | hexVal(src[i+4]))
+			i += 4
+			if r >= 0xD800 && r < 0xDC00 && i+6 < len(src) && src[i+1] == '\\' && src[i+2] == 'u' {
+				lo := rune(hexVal(src[i+3])<<12 | hexVal(src[i+4])<<8 | hexVal(src[i+5])<<4 | hexVal(src[i+6]))
+				if lo >= 0xDC00 && lo < 0xE000 {
+					r = (r-0xD800)<<10 + (lo - 0xDC00) + 0x10000
+					i += 6
+				}
+			}
+			dst = appendRune(dst, r)
+		default: // " \ /
+			dst = append(dst, src[i])
+		}
+	}
+	return dst
+}
+
+func hexVal(c byte) int {
+	switch {
+	case c >= '0' && c <= '9':
+		return int(c - '0')
+	case c >= 'a' && c <= 'f':
+		return int(c-'a') + 10
+	default:
+		return int(c-'A') + 10
+	}
+}
+
+func appendRune(dst []byte, r rune) []byte {
+	if r >= 0xD800 && r < 0xE000 {
+		r = 0xFFFD // a lone surrogate
+	}
+	switch {
+	case r < 0x80:
+		return append(dst, byte(r))
+	case r < 0x800:
+		return append(dst, 0xC0|byte(r>>6), 0x80|byte(r&0x3F))
+	case r < 0x10000:
+		return append(dst, 0xE0|byte(r>>12), 0x80|byte(r>>6&0x3F), 0x80|byte(r&0x3F))
+	default:
+		return append(dst, 0xF0|byte(r>>18), 0x80|byte(r>>12&0x3F), 0x80|byte(r>>6&0x3F), 0x80|byte(r&0x3F))
+	}
+}
+
+// bstr views b as a string without copying, for comparisons and parsing that do not keep it.
+func bstr(b []byte) string { return unsafe.String(unsafe.SliceData(b), len(b)) }
