@@ -1,6 +1,10 @@
 package filterpattern
 
-import "unsafe"
+import (
+	"encoding/binary"
+	"math/bits"
+	"unsafe"
+)
 
 // The JSON scanner reads an event's bytes once, validating that they are one JSON value (AWS
 // matches no JSON pattern against an event that is not valid JSON) and recording the value of
@@ -26,10 +30,33 @@ const maxDepth = 10000
 
 type trie struct {
 	keys   map[string]*trie
+	few    []keyChild // the same children as keys, searched linearly when there are few
 	idx    map[int]*trie
 	anyKey *trie
 	anyIdx *trie
 	slots  []int32 // selectors that end here
+}
+
+type keyChild struct {
+	key  string
+	node *trie
+}
+
+// maxLinearKeys is how many keys a trie node searches linearly rather than through its map:
+// comparing lengths first beats hashing every key of every object.
+const maxLinearKeys = 12
+
+// lookup returns the child for an object key, or nil.
+func (t *trie) lookup(key []byte) *trie {
+	if t.few != nil {
+		for i := range t.few {
+			if len(t.few[i].key) == len(key) && t.few[i].key == bstr(key) {
+				return t.few[i].node
+			}
+		}
+		return nil
+	}
+	return t.keys[string(key)]
 }
 
 func (t *trie) child(st step) *trie {
@@ -42,6 +69,11 @@ func (t *trie) child(st step) *trie {
 		if c == nil {
 			c = &trie{}
 			t.keys[st.key] = c
+			if len(t.keys) <= maxLinearKeys {
+				t.few = append(t.few, keyChild{st.key, c})
+			} else {
+				t.few = nil
+			}
 		}
 		return c
 	case stepIndex:
@@ -83,6 +115,7 @@ type jsonScanner struct {
 	first  []int32 // per slot: first hit, or -1
 	last   []int32 // per slot: last hit
 	stack  []*trie // active trie nodes, used as a stack of frames
+	open   []byte  // skip: the containers open, '{' or '['
 	keyBuf []byte
 }
 
@@ -109,6 +142,9 @@ func (s *jsonScanner) scan(data []byte, root *trie, nslots int) bool {
 }
 
 func (s *jsonScanner) skipWS() {
+	if s.pos < len(s.data) && s.data[s.pos] > ' ' {
+		return // compact JSON: the usual case
+	}
 	for s.pos < len(s.data) {
 		switch s.data[s.pos] {
 		case ' ', '\t', '\n', '\r':
@@ -123,6 +159,9 @@ func (s *jsonScanner) skipWS() {
 func (s *jsonScanner) value(active []*trie) bool {
 	if s.pos >= len(s.data) {
 		return false
+	}
+	if len(active) == 0 {
+		return s.skip()
 	}
 	start := s.pos
 	var kind jsonKind
@@ -206,6 +245,17 @@ func (s *jsonScanner) str() (esc bool, ok bool) {
 	d := s.data
 	i := s.pos + 1
 	for {
+		// Eight bytes at a time while none of them is a quote, a backslash or a control
+		// character; strings are most of a CloudTrail record.
+		for i+8 <= len(d) {
+			x := binary.LittleEndian.Uint64(d[i:])
+			if m := hasZeroByte(x^quotes) | hasZeroByte(x^backslashes) | hasLessThanSpace(x); m != 0 {
+				// The lowest flagged byte is a true hit: borrows only run upwards.
+				i += bits.TrailingZeros64(m) / 8
+				break
+			}
+			i += 8
+		}
 		for i < len(d) && strPlain[d[i]] {
 			i++
 		}
@@ -237,6 +287,19 @@ func (s *jsonScanner) str() (esc bool, ok bool) {
 		}
 	}
 }
+
+const (
+	ones        = 0x0101010101010101
+	highs       = 0x8080808080808080
+	quotes      = 0x2222222222222222 // '"' in every byte
+	backslashes = 0x5c5c5c5c5c5c5c5c // '\\' in every byte
+)
+
+// hasZeroByte is non-zero when some byte of x is zero.
+func hasZeroByte(x uint64) uint64 { return (x - ones) & ^x & highs }
+
+// hasLessThanSpace is non-zero when some byte of x is below 0x20.
+func hasLessThanSpace(x uint64) uint64 { return (x - 0x20*ones) & ^x & highs }
 
 func isHex(c byte) bool { return c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F' }
 
@@ -319,7 +382,7 @@ func (s *jsonScanner) object(active []*trie) bool {
 			}
 			for _, n := range active {
 				if n.keys != nil {
-					if c := n.keys[string(key)]; c != nil {
+					if c := n.lookup(key); c != nil {
 						s.stack = append(s.stack, c)
 					}
 				}
@@ -464,3 +527,110 @@ func appendRune(dst []byte, r rune) []byte {
 
 // bstr views b as a string without copying, for comparisons and parsing that do not keep it.
 func bstr(b []byte) string { return unsafe.String(unsafe.SliceData(b), len(b)) }
+
+// skip validates and passes over one value that no selector reaches. It is iterative, with the
+// open containers on a byte stack, because most of a record is skipped and recursion costs.
+func (s *jsonScanner) skip() bool {
+	d := s.data
+	s.open = s.open[:0]
+	for {
+		// A value starts at s.pos.
+		if s.pos >= len(d) {
+			return false
+		}
+		switch d[s.pos] {
+		case '{':
+			// The container's nesting level must stay within maxDepth, as in object and array.
+			if len(s.open)+s.depth+1 > maxDepth {
+				return false
+			}
+			s.pos++
+			s.skipWS()
+			if s.pos < len(d) && d[s.pos] == '}' {
+				s.pos++
+				break
+			}
+			s.open = append(s.open, '{')
+			if !s.key() {
+				return false
+			}
+			continue
+		case '[':
+			// The container's nesting level must stay within maxDepth, as in object and array.
+			if len(s.open)+s.depth+1 > maxDepth {
+				return false
+			}
+			s.pos++
+			s.skipWS()
+			if s.pos < len(d) && d[s.pos] == ']' {
+				s.pos++
+				break
+			}
+			s.open = append(s.open, '[')
+			continue
+		case '"':
+			if _, ok := s.str(); !ok {
+				return false
+			}
+		case 't':
+			if !s.lit("true") {
+				return false
+			}
+		case 'f':
+			if !s.lit("false") {
+				return false
+			}
+		case 'n':
+			if !s.lit("null") {
+				return false
+			}
+		default:
+			if !s.number() {
+				return false
+			}
+		}
+		// After a value: close containers, or move to the next element.
+		for {
+			if len(s.open) == 0 {
+				return true
+			}
+			s.skipWS()
+			if s.pos >= len(d) {
+				return false
+			}
+			top := s.open[len(s.open)-1]
+			c := d[s.pos]
+			if c == ',' {
+				s.pos++
+				s.skipWS()
+				if top == '{' && !s.key() {
+					return false
+				}
+				break
+			}
+			if top == '{' && c == '}' || top == '[' && c == ']' {
+				s.pos++
+				s.open = s.open[:len(s.open)-1]
+				continue
+			}
+			return false
+		}
+	}
+}
+
+// key passes over an object key and its colon, leaving s.pos at the value.
+func (s *jsonScanner) key() bool {
+	if s.pos >= len(s.data) || s.data[s.pos] != '"' {
+		return false
+	}
+	if _, ok := s.str(); !ok {
+		return false
+	}
+	s.skipWS()
+	if s.pos >= len(s.data) || s.data[s.pos] != ':' {
+		return false
+	}
+	s.pos++
+	s.skipWS()
+	return true
+}

@@ -94,6 +94,12 @@ func (ps *parser) errorf(format string, args ...any) error {
 
 func (ps *parser) found() string { return describe(ps.src, ps.pos) }
 
+// foundChar names the one character at ps.pos.
+func (ps *parser) foundChar() string {
+	r, _ := utf8.DecodeRuneInString(ps.src[ps.pos:])
+	return strconv.Quote(string(r))
+}
+
 func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
 
 func (ps *parser) skipSpace() {
@@ -164,13 +170,13 @@ func (ps *parser) parseTerms() ([]term, error) {
 		case ps.eof() || isSpace(c):
 			return nil, ps.errorf("expected a term after %q, found %s", ps.src[ps.pos-1:ps.pos], ps.found())
 		default:
-			return nil, ps.errorf("unexpected %s: an unquoted term may contain only letters, digits and _; put the term in double quotes", ps.found())
+			return nil, ps.errorf("unexpected %s: an unquoted term may contain only letters, digits and _; put the term in double quotes", ps.foundChar())
 		}
 		if !ps.eof() && !isSpace(ps.peek()) {
 			if ps.src[ps.pos-1] == '"' {
 				return nil, ps.errorf("expected a space after the quoted term, found %s", ps.found())
 			}
-			return nil, ps.errorf("unexpected %s: an unquoted term may contain only letters, digits and _; put the term in double quotes", ps.found())
+			return nil, ps.errorf("unexpected %s: an unquoted term may contain only letters, digits and _; put the term in double quotes", ps.foundChar())
 		}
 		terms = append(terms, t)
 	}

@@ -26,6 +26,9 @@ func (ps *parser) parseSpace() (*spacePattern, error) {
 			name := ps.parseName()
 			f.name = name
 			ps.skipSpace()
+			if ps.eof() {
+				return nil, ps.errorf("unclosed \"[\": add the closing \"]\"")
+			}
 			if ps.peek() != ',' && ps.peek() != ']' {
 				cond, err := ps.parseFieldConds(name)
 				if err != nil {
