@@ -1,0 +1,35 @@
+package cloudtrail
+
+import "testing"
+
+func TestSummarize(t *testing.T) {
+	tests := []struct {
+		name, raw, principal string
+	}{
+		{"root", `{"userIdentity":{"type":"Root","arn":"arn:aws:iam::123456789012:root"}}`, "root"},
+		{"iam user", `{"userIdentity":{"type":"IAMUser","arn":"arn:aws:iam::123837392027:user/bert-jan","userName":"bert-jan"}}`, "arn:aws:iam::123837392027:user/bert-jan"},
+		{"assumed role", `{"userIdentity":{"type":"AssumedRole","principalId":"AROA:SLRManagement","arn":"arn:aws:sts::123837392027:assumed-role/AWSServiceRoleForRDS/SLRManagement"}}`, "AWSServiceRoleForRDS/SLRManagement"},
+		{"assumed role without arn", `{"userIdentity":{"type":"AssumedRole","principalId":"AROA:sess","sessionContext":{"sessionIssuer":{"userName":"Admin"}}}}`, "Admin/sess"},
+		{"service", `{"userIdentity":{"type":"AWSService","invokedBy":"rds.amazonaws.com"}}`, "rds.amazonaws.com"},
+		{"no type", `{"userIdentity":{"accountId":"123837392027","invokedBy":"secretsmanager.amazonaws.com"}}`, "secretsmanager.amazonaws.com"},
+		{"no identity", `{"eventName":"X"}`, "unknown"},
+		{"odd types", `{"eventName":"X","readOnly":"yes","userIdentity":{"type":"IAMUser","arn":"a"},"sourceIPAddress":1}`, "a"},
+	}
+	for _, tt := range tests {
+		s, err := Summarize([]byte(tt.raw))
+		if err != nil {
+			t.Errorf("%s: %v", tt.name, err)
+			continue
+		}
+		if s.Principal != tt.principal {
+			t.Errorf("%s: principal %q, want %q", tt.name, s.Principal, tt.principal)
+		}
+	}
+	s, err := Summarize([]byte(`{"eventID":"e1","eventTime":"2023-07-10T12:00:00Z","eventName":"StopLogging","eventSource":"cloudtrail.amazonaws.com","awsRegion":"us-east-1","recipientAccountId":"1","sourceIPAddress":"1.2.3.4","userAgent":"aws-cli","errorCode":"AccessDenied","userIdentity":{"type":"AssumedRole","arn":"arn:aws:sts::1:assumed-role/R/s","sessionContext":{"sourceIdentity":"alice"}}}`))
+	if err != nil || s.EventName != "StopLogging" || s.SourceIPAddress != "1.2.3.4" || s.ErrorCode != "AccessDenied" || s.SourceIdentity != "alice" || s.Principal != "R/s" {
+		t.Errorf("summary %+v, %v", s, err)
+	}
+	if _, err := Summarize([]byte(`[1]`)); err == nil {
+		t.Error("array accepted")
+	}
+}

@@ -1,0 +1,73 @@
+// Package source provides the inputs trailalarm reads CloudTrail from: local files and
+// folders, standard input, and S3 (with the CloudTrail key layout used to prune listings).
+package source
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"sort"
+
+	"github.com/trailalarm/trailalarm/internal/cloudtrail"
+)
+
+// File is a local file, or standard input when its path is "-".
+type File struct {
+	Path  string
+	Bytes int64 // -1 when unknown
+	Stdin io.Reader
+}
+
+func (f *File) Name() string { return f.Path }
+func (f *File) Size() int64  { return f.Bytes }
+
+func (f *File) Open(ctx context.Context) (io.ReadCloser, error) {
+	if f.Path == cloudtrail.Stdin {
+		return io.NopCloser(f.Stdin), nil
+	}
+	return os.Open(f.Path)
+}
+
+// Files lists the files under each path (recursively for folders, in lexical order, digest
+// files left out); "-" stands for stdin, read from stdin.
+func Files(paths []string, stdin io.Reader) ([]*File, error) {
+	var out []*File
+	seen := map[string]bool{}
+	for _, p := range paths {
+		var found []*File
+		err := cloudtrail.Walk(p, func(path string, size int64) error {
+			if !seen[path] {
+				seen[path] = true
+				found = append(found, &File{Path: path, Bytes: size, Stdin: stdin})
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", p, unwrapPathError(err))
+		}
+		sort.Slice(found, func(i, j int) bool { return found[i].Path < found[j].Path })
+		out = append(out, found...)
+	}
+	return out, nil
+}
+
+// unwrapPathError keeps "no such file or directory" readable without repeating the path.
+func unwrapPathError(err error) error {
+	var pe *os.PathError
+	for e := err; e != nil; {
+		if p, ok := e.(*os.PathError); ok {
+			pe = p
+			break
+		}
+		u, ok := e.(interface{ Unwrap() error })
+		if !ok {
+			break
+		}
+		e = u.Unwrap()
+	}
+	if pe != nil {
+		return pe.Err
+	}
+	return err
+}
