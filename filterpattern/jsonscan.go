@@ -1,6 +1,7 @@
 package filterpattern
 
 import (
+	"bytes"
 	"encoding/binary"
 	"math/bits"
 	"unsafe"
@@ -116,6 +117,7 @@ type jsonScanner struct {
 	last   []int32 // per slot: last hit
 	stack  []*trie // active trie nodes, used as a stack of frames
 	open   []byte  // skip: the containers open, '{' or '['
+	trust  bool    // the caller vouches that data is valid JSON: skip without validating
 	keyBuf []byte
 }
 
@@ -161,6 +163,9 @@ func (s *jsonScanner) value(active []*trie) bool {
 		return false
 	}
 	if len(active) == 0 {
+		if s.trust {
+			return s.skipTrusted()
+		}
 		return s.skip()
 	}
 	start := s.pos
@@ -242,6 +247,9 @@ var strPlain = func() (t [256]bool) {
 
 // str scans a string starting at its opening quote and reports whether it had escapes.
 func (s *jsonScanner) str() (esc bool, ok bool) {
+	if s.trust {
+		return s.strTrusted()
+	}
 	d := s.data
 	i := s.pos + 1
 	for {
@@ -633,4 +641,81 @@ func (s *jsonScanner) key() bool {
 	s.pos++
 	s.skipWS()
 	return true
+}
+
+// skipTrusted passes over one value of input known to be valid JSON: it only counts brackets
+// outside strings, which is all that finding the value's end takes.
+func (s *jsonScanner) skipTrusted() bool {
+	d := s.data
+	i := s.pos
+	switch d[i] {
+	case '"':
+		_, ok := s.str()
+		return ok
+	case '{', '[':
+	default: // a number or a literal runs to the next delimiter
+		for i < len(d) {
+			switch d[i] {
+			case ',', '}', ']', ' ', '\t', '\n', '\r':
+				s.pos = i
+				return true
+			}
+			i++
+		}
+		s.pos = i
+		return true
+	}
+	depth := 0
+	for i < len(d) {
+		switch d[i] {
+		case '"':
+			s.pos = i
+			if _, ok := s.str(); !ok {
+				return false
+			}
+			i = s.pos
+			continue
+		case '{', '[':
+			depth++
+		case '}', ']':
+			depth--
+			if depth == 0 {
+				s.pos = i + 1
+				return true
+			}
+		}
+		i++
+	}
+	return false
+}
+
+// strTrusted finds the end of a string in valid JSON: the first quote not escaped by an odd
+// number of backslashes. bytes.IndexByte is vectorised, which beats a byte loop even on the
+// short strings of CloudTrail records.
+func (s *jsonScanner) strTrusted() (esc bool, ok bool) {
+	d := s.data
+	i := s.pos + 1
+	for {
+		j := bytes.IndexByte(d[i:], '"')
+		if j < 0 {
+			return false, false
+		}
+		i += j
+		n := 0
+		for k := i - 1; k > s.pos && d[k] == '\\'; k-- {
+			n++
+		}
+		if n == 0 && !esc {
+			// Most strings have no backslash at all; check once for the unescape later.
+			esc = bytes.IndexByte(d[s.pos+1:i], '\\') >= 0
+			s.pos = i + 1
+			return esc, true
+		}
+		esc = true
+		if n%2 == 0 {
+			s.pos = i + 1
+			return true, true
+		}
+		i++
+	}
 }

@@ -7,7 +7,9 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"sort"
+	"strings"
 
 	"github.com/trailalarm/trailalarm/internal/cloudtrail"
 )
@@ -37,6 +39,9 @@ func Files(paths []string, stdin io.Reader) ([]*File, error) {
 	for _, p := range paths {
 		var found []*File
 		err := cloudtrail.Walk(p, func(path string, size int64) error {
+			if path != p && isDocumentation(path) {
+				return nil // a README or licence beside the logs, in a folder being walked
+			}
 			if !seen[path] {
 				seen[path] = true
 				found = append(found, &File{Path: path, Bytes: size, Stdin: stdin})
@@ -50,6 +55,19 @@ func Files(paths []string, stdin io.Reader) ([]*File, error) {
 		out = append(out, found...)
 	}
 	return out, nil
+}
+
+// isDocumentation recognises the notes people keep beside log archives (README, LICENSE,
+// SOURCE, *.md, *.txt), which a folder scan passes over rather than reporting as bad input. A
+// file named explicitly is always read.
+func isDocumentation(path string) bool {
+	base := strings.ToUpper(filepath.Base(path))
+	for _, p := range []string{"README", "LICENSE", "LICENCE", "SOURCE", "NOTICE", "COPYING"} {
+		if strings.HasPrefix(base, p) {
+			return true
+		}
+	}
+	return strings.HasSuffix(base, ".MD") || strings.HasSuffix(base, ".TXT")
 }
 
 // unwrapPathError keeps "no such file or directory" readable without repeating the path.

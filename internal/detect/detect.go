@@ -1,0 +1,276 @@
+// Package detect evaluates a compiled rule set over CloudTrail records: every record against
+// every rule, in one pass over its bytes, files in parallel on all cores, results delivered in
+// input order so that reports are deterministic.
+package detect
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/trailalarm/trailalarm/filterpattern"
+	"github.com/trailalarm/trailalarm/internal/cloudtrail"
+	"github.com/trailalarm/trailalarm/internal/rules"
+)
+
+// Engine is a compiled rule set. It is immutable and safe for concurrent use.
+type Engine struct {
+	set    *filterpattern.Set
+	values []*filterpattern.Ref // per pattern: its metric value, or nil for 1
+}
+
+// NewEngine compiles patterns into one set. values[i], when not nil, is pattern i's metric
+// value reference (a metric filter's metricValue); values may be nil or shorter than patterns.
+func NewEngine(patterns []*filterpattern.Pattern, values []*filterpattern.Ref) *Engine {
+	v := make([]*filterpattern.Ref, len(patterns))
+	copy(v, values)
+	return &Engine{set: filterpattern.NewSet(patterns...), values: v}
+}
+
+// Len is the number of patterns.
+func (e *Engine) Len() int { return e.set.Len() }
+
+// Match is one record matched by one rule.
+type Match struct {
+	Rule     int               // index of the pattern in the Engine
+	Record   cloudtrail.Record // a copy that the match owns
+	Value    float64           // the metric value the rule's filter would publish
+	HasValue bool              // false when the value reference found no number
+}
+
+// Evaluator evaluates records one at a time; one per goroutine.
+type Evaluator struct {
+	e *Engine
+	m *filterpattern.Matcher
+}
+
+// NewEvaluator returns an Evaluator of e.
+func (e *Engine) NewEvaluator() *Evaluator {
+	return &Evaluator{e: e, m: e.set.NewMatcher()}
+}
+
+// Eval evaluates one record and calls fn for each rule it matches, in rule order. rec is not
+// retained; the Match given to fn holds its own copy.
+func (ev *Evaluator) Eval(rec *cloudtrail.Record, fn func(Match)) {
+	// The CloudTrail reader validates every record it delivers, so parts of the record no rule
+	// looks at need not be validated again.
+	matched := ev.m.MatchTrusted(rec.Raw)
+	if len(matched) == 0 {
+		return
+	}
+	clone := rec.Clone()
+	for _, i := range matched {
+		m := Match{Rule: i, Record: clone, Value: 1, HasValue: true}
+		if ref := ev.e.values[i]; ref != nil {
+			m.Value, m.HasValue = ref.Float(clone.Raw)
+		}
+		fn(m)
+	}
+}
+
+// Input is one file, object or stream of CloudTrail to read.
+type Input interface {
+	Name() string
+	Size() int64 // in bytes as stored, -1 when unknown
+	Open(ctx context.Context) (io.ReadCloser, error)
+}
+
+// Filter limits which records are evaluated; the zero Filter lets every record through.
+type Filter struct {
+	Since, Until time.Time // event time in [Since, Until); zero means unbounded
+	Accounts     map[string]bool
+	Regions      map[string]bool
+}
+
+func (f *Filter) allows(r *cloudtrail.Record) bool {
+	if !f.Since.IsZero() && r.EventTime.Before(f.Since) {
+		return false
+	}
+	if !f.Until.IsZero() && !r.EventTime.Before(f.Until) {
+		return false
+	}
+	if len(f.Accounts) > 0 && !f.Accounts[r.RecipientAccountID] {
+		return false
+	}
+	if len(f.Regions) > 0 && !f.Regions[r.AWSRegion] {
+		return false
+	}
+	return true
+}
+
+// Options control a Scan.
+type Options struct {
+	Workers int // files read at once; 0 means one per core
+	Strict  bool
+	Filter  Filter
+}
+
+// FileResult is everything one input produced.
+type FileResult struct {
+	Input    Input
+	Index    int // position in the inputs given to Scan
+	Stats    cloudtrail.Stats
+	Filtered int64 // records skipped by the Filter
+	Matches  []Match
+	Errors   []*cloudtrail.ReadError
+	Err      error // the input could not be opened or read at all
+}
+
+// Progress counts work done so far; its fields are updated atomically while a Scan runs.
+type Progress struct {
+	Files   atomic.Int64
+	Records atomic.Int64
+	Bytes   atomic.Int64 // stored (compressed) bytes of finished inputs
+}
+
+// ErrStrict is wrapped by the error Scan returns when Options.Strict stops it.
+var ErrStrict = errors.New("stopped at the first bad input (--strict)")
+
+// Scan reads every input on opts.Workers goroutines, evaluates every record, and hands each
+// input's result to emit in input order. A bad record is reported in its FileResult and the
+// scan goes on, unless opts.Strict. An error from emit, a strict failure or ctx ending stop the
+// scan and are returned.
+func (e *Engine) Scan(ctx context.Context, inputs []Input, opts Options, progress *Progress, emit func(*FileResult) error) error {
+	workers := opts.Workers
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	if progress == nil {
+		progress = &Progress{}
+	}
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+
+	// Workers may run ahead of the next input to emit by at most this many inputs, which bounds
+	// the memory held by results waiting for their turn.
+	window := make(chan struct{}, 2*workers)
+	results := make(chan *FileResult, workers)
+	next := atomic.Int64{}
+	var wg sync.WaitGroup
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			ev := e.NewEvaluator()
+			rd := cloudtrail.NewReader()
+			for {
+				select {
+				case window <- struct{}{}:
+				case <-ctx.Done():
+					return
+				}
+				i := int(next.Add(1) - 1)
+				if i >= len(inputs) {
+					<-window
+					return
+				}
+				res := e.scanOne(ctx, ev, rd, inputs[i], opts, progress)
+				res.Index = i
+				select {
+				case results <- res:
+				case <-ctx.Done():
+					return
+				}
+			}
+		}()
+	}
+	go func() { wg.Wait(); close(results) }()
+
+	pending := map[int]*FileResult{}
+	want := 0
+	var firstErr error
+	for res := range results {
+		if firstErr != nil {
+			continue // drain
+		}
+		pending[res.Index] = res
+		for {
+			r, ok := pending[want]
+			if !ok {
+				break
+			}
+			delete(pending, want)
+			want++
+			<-window
+			if opts.Strict && (r.Err != nil || len(r.Errors) > 0) {
+				firstErr = strictError(r)
+			} else if err := emit(r); err != nil {
+				firstErr = err
+			}
+			if firstErr != nil {
+				cancel(firstErr)
+				break
+			}
+		}
+	}
+	if firstErr != nil {
+		return firstErr
+	}
+	return context.Cause(ctx)
+}
+
+func strictError(r *FileResult) error {
+	if r.Err != nil {
+		return fmt.Errorf("%w: %s: %v", ErrStrict, r.Input.Name(), r.Err)
+	}
+	return fmt.Errorf("%w: %v", ErrStrict, r.Errors[0])
+}
+
+// scanOne reads one input; bad records are collected, never fatal here.
+func (e *Engine) scanOne(ctx context.Context, ev *Evaluator, rd *cloudtrail.Reader, in Input, opts Options, progress *Progress) *FileResult {
+	res := &FileResult{Input: in}
+	defer func() {
+		progress.Files.Add(1)
+		if n := in.Size(); n > 0 {
+			progress.Bytes.Add(n)
+		}
+	}()
+	rc, err := in.Open(ctx)
+	if err != nil {
+		res.Err = err
+		return res
+	}
+	defer rc.Close()
+	ropts := cloudtrail.Options{OnError: func(re *cloudtrail.ReadError) { res.Errors = append(res.Errors, re) }}
+	n := 0
+	res.Stats, err = rd.Read(rc, in.Name(), ropts, func(rec *cloudtrail.Record) error {
+		if n++; n&1023 == 0 {
+			progress.Records.Add(1024)
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+		}
+		if !opts.Filter.allows(rec) {
+			res.Filtered++
+			return nil
+		}
+		ev.Eval(rec, func(m Match) { res.Matches = append(res.Matches, m) })
+		return nil
+	})
+	progress.Records.Add(int64(n & 1023))
+	if err != nil && ctx.Err() == nil {
+		res.Err = err
+	}
+	return res
+}
+
+// ForRules compiles the patterns of rules, with their metric values, into an Engine whose
+// pattern i is rules[i].
+func ForRules(rs []*rules.Rule) *Engine {
+	patterns := make([]*filterpattern.Pattern, len(rs))
+	values := make([]*filterpattern.Ref, len(rs))
+	for i, r := range rs {
+		patterns[i] = r.Compiled
+		if ref := r.Metric.ValueRef; ref != nil && !isOne(r.Metric.Value) {
+			values[i] = ref
+		}
+	}
+	return NewEngine(patterns, values)
+}
+
+func isOne(v string) bool { return v == "" || v == "1" }
