@@ -272,7 +272,9 @@ func TestScanS3(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errOut)
 	}
-	var doc struct{ Summary struct{ Files, Records, Filtered int } }
+	var doc struct {
+		Summary struct{ Files, Records, Filtered int }
+	}
 	json.Unmarshal([]byte(out), &doc)
 	if doc.Summary.Files == 0 || doc.Summary.Files >= 55 {
 		t.Errorf("pruned scan read %d files", doc.Summary.Files)
