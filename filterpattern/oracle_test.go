@@ -190,6 +190,7 @@ func TestSetAgreesWithOracle(t *testing.T) {
 		patterns = append(patterns, MustParse(s))
 	}
 	m := NewSet(patterns...).NewMatcher()
+	m2 := NewSet(patterns...).NewMatcher()
 	hits := make([]int, len(patterns))
 	records := invictusRecords(t)
 	for _, r := range records {
@@ -198,10 +199,25 @@ func TestSetAgreesWithOracle(t *testing.T) {
 			got[i] = true
 		}
 		root, valid := oracleDecode(r)
+		var known []Known
+		if valid {
+			for _, sel := range []string{"$.eventName", "$.eventSource"} {
+				if nodes := oracleSelect(root, MustParse(`{ `+sel+` = x }`).expr.cond.sel.steps); len(nodes) == 1 && nodes[0].kind == jsonString {
+					known = append(known, Known{Selector: sel, Value: nodes[0].text})
+				}
+			}
+		}
+		viaKnown := map[int]bool{}
+		for _, i := range m2.MatchKnown(r, known...) {
+			viaKnown[i] = true
+		}
 		for i, p := range patterns {
 			want := valid && oracleEval(p.expr, root)
 			if got[i] != want {
 				t.Fatalf("pattern %s on record %s: set says %v, oracle %v", p, clip(string(r)), got[i], want)
+			}
+			if viaKnown[i] != want {
+				t.Fatalf("pattern %s on record %s: MatchKnown says %v, oracle %v", p, clip(string(r)), viaKnown[i], want)
 			}
 			if p.Match(r) != want {
 				t.Fatalf("pattern %s alone on record %s: %v, oracle %v", p, clip(string(r)), !want, want)

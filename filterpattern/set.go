@@ -1,6 +1,7 @@
 package filterpattern
 
 import (
+	"bytes"
 	"strings"
 	"sync"
 )
@@ -21,6 +22,14 @@ type Set struct {
 	// literals (typically $.eventName) is evaluated only when the event has such a value.
 	guards  []guard
 	guarded []bool
+	// needs[i], for a JSON pattern without a guard, is a byte string that every event it
+	// matches contains verbatim when the event has no backslash (no escapes): a key such as
+	// "errorCode" with its quotes, or a value such as "Root". MatchKnown uses it to rule
+	// the pattern out without scanning the event.
+	needs [][]byte
+	// keyGuards, per selector slot, lists the patterns that need that selector to equal one of
+	// a few literals, for MatchKnown.
+	keyGuards map[int32]*keyGuard
 
 	pool sync.Pool
 }
@@ -43,11 +52,13 @@ func NewSet(patterns ...*Pattern) *Set { return newSet(patterns) }
 
 func newSet(patterns []*Pattern) *Set {
 	s := &Set{
-		patterns: patterns,
-		progs:    make([]*cexpr, len(patterns)),
-		root:     &trie{},
-		slots:    map[string]int32{},
-		guarded:  make([]bool, len(patterns)),
+		patterns:  patterns,
+		progs:     make([]*cexpr, len(patterns)),
+		root:      &trie{},
+		slots:     map[string]int32{},
+		guarded:   make([]bool, len(patterns)),
+		needs:     make([][]byte, len(patterns)),
+		keyGuards: map[int32]*keyGuard{},
 	}
 	guardIndex := map[int32]int{}
 	for i, p := range patterns {
@@ -67,6 +78,8 @@ func newSet(patterns []*Pattern) *Set {
 				}
 				s.guarded[i] = true
 			}
+			s.needs[i] = bestLiteral(requiredLiterals(p.expr))
+			s.addKeyGuards(i, s.progs[i])
 		case KindSpace:
 			s.hasSpace = true
 		}
@@ -169,11 +182,18 @@ type Matcher struct {
 	mark    []uint32 // pre-selection: mark[i] == gen when pattern i is a candidate
 	gen     uint32
 	buf     []byte // unescaped strings
+
+	knownSel []string    // MatchKnown: the selectors of the last call
+	knownKG  []*keyGuard // and their guards
+	needCnt  []int32     // per pattern: how many known selectors guard it
+	cnt      []int32     // per pattern: how many known values it accepts (valid when cntGen == gen)
+	cntGen   []uint32
 }
 
 // NewMatcher returns a Matcher for s.
 func (s *Set) NewMatcher() *Matcher {
-	return &Matcher{set: s, mark: make([]uint32, len(s.patterns))}
+	n := len(s.patterns)
+	return &Matcher{set: s, mark: make([]uint32, n), needCnt: make([]int32, n), cnt: make([]int32, n), cntGen: make([]uint32, n)}
 }
 
 // Match evaluates every pattern of the set against one log event message and returns the
@@ -184,11 +204,7 @@ func (m *Matcher) Match(event []byte) []int {
 	m.matched = m.matched[:0]
 	s := m.set
 	if len(s.guards) > 0 && m.valid {
-		m.gen++
-		if m.gen == 0 { // wrapped: forget old marks
-			clear(m.mark)
-			m.gen = 1
-		}
+		m.nextGen()
 		for gi := range s.guards {
 			g := &s.guards[gi]
 			for h := m.js.first[g.slot]; h >= 0; h = m.js.hits[h].next {
@@ -217,6 +233,257 @@ func (m *Matcher) MatchTrusted(event []byte) []int {
 	m.js.trust = true
 	defer func() { m.js.trust = false }()
 	return m.Match(event)
+}
+
+// Known is a value the caller has already read from an event: the one value of Selector
+// (such as "$.eventName") in it, unescaped.
+type Known struct {
+	Selector string
+	Value    string
+}
+
+// MatchKnown is MatchTrusted for an event whose values of some selectors the caller already
+// knows — trailalarm's CloudTrail reader reads eventName, eventSource and a few others from
+// every record. Patterns that need one of a few values of a known selector, and patterns that
+// need a literal the event does not contain, are ruled out without scanning the event; when
+// every pattern is ruled out, the event is not scanned at all. Each Known must be the only
+// value of its selector in the event. The results are those of Match.
+func (m *Matcher) MatchKnown(event []byte, known ...Known) []int {
+	s := m.set
+	if !s.hasJSON {
+		return m.Match(event)
+	}
+	m.nextGen()
+	gen := m.gen
+	kgs := m.knownGuards(known)
+	// Count, per pattern, the known selectors whose value it accepts.
+	for j, kg := range kgs {
+		if kg == nil {
+			continue
+		}
+		for _, p := range kg.byValue[known[j].Value] {
+			if m.cntGen[p] != gen {
+				m.cntGen[p], m.cnt[p] = gen, 0
+			}
+			m.cnt[p]++
+		}
+	}
+	plain := bytes.IndexByte(event, '\\') < 0 // no escapes: literals appear verbatim
+	scan := false
+	for i, p := range s.patterns {
+		if p.kind != KindJSON {
+			continue
+		}
+		if need := m.needCnt[i]; need > 0 {
+			if got := m.cnt[i]; m.cntGen[i] != gen || got < need {
+				continue // a known value rules it out
+			}
+		} else if plain && s.needs[i] != nil && !bytes.Contains(event, s.needs[i]) {
+			continue
+		}
+		m.mark[i] = gen
+		scan = true
+	}
+	m.data = event
+	m.matched = m.matched[:0]
+	m.valid = false
+	if scan {
+		m.js.trust = true
+		m.valid = m.js.scan(event, s.root, s.nslots)
+		m.js.trust = false
+	}
+	if s.hasSpace {
+		m.tokens = tokenize(m.tokens[:0], event)
+	}
+	for i, p := range s.patterns {
+		if p.kind == KindJSON && m.mark[i] != gen {
+			continue
+		}
+		if m.matchOne(i, p) {
+			m.matched = append(m.matched, i)
+		}
+	}
+	return m.matched
+}
+
+// nextGen starts a new round of candidate marks.
+func (m *Matcher) nextGen() {
+	m.gen++
+	if m.gen == 0 { // wrapped: forget old marks
+		clear(m.mark)
+		clear(m.cntGen)
+		m.gen = 1
+	}
+}
+
+// knownGuards resolves the selectors of known to their guard sets (nil for a selector no
+// pattern requires a value of) and counts, per pattern, how many of them guard it. The last
+// resolution is remembered: callers pass the same selectors every time.
+func (m *Matcher) knownGuards(known []Known) []*keyGuard {
+	same := len(known) == len(m.knownSel)
+	for i := 0; same && i < len(known); i++ {
+		same = known[i].Selector == m.knownSel[i]
+	}
+	if same {
+		return m.knownKG
+	}
+	s := m.set
+	m.knownSel, m.knownKG = m.knownSel[:0], m.knownKG[:0]
+	clear(m.needCnt)
+	for _, k := range known {
+		var kg *keyGuard
+		if sl, ok := s.slots[k.Selector]; ok {
+			kg = s.keyGuards[sl]
+		}
+		m.knownSel = append(m.knownSel, k.Selector)
+		m.knownKG = append(m.knownKG, kg)
+		if kg != nil {
+			for _, p := range kg.patterns {
+				m.needCnt[p]++
+			}
+		}
+	}
+	return m.knownKG
+}
+
+// keyGuard is, for one selector, which patterns require it to equal one of a few literals, and
+// which patterns accept each literal.
+type keyGuard struct {
+	patterns []int32
+	byValue  map[string][]int32
+}
+
+// addKeyGuards records every conjunct of pattern i that requires a selector to equal one of a
+// few exact literals; conjuncts on the same selector intersect.
+func (s *Set) addKeyGuards(i int, e *cexpr) {
+	conjuncts := []*cexpr{e}
+	if e.op == exprAnd {
+		conjuncts = e.kids
+	}
+	perSlot := map[int32]map[string]bool{}
+	var order []int32
+	for _, c := range conjuncts {
+		slot, values, ok := equalityAlternatives(c)
+		if !ok {
+			continue
+		}
+		set := map[string]bool{}
+		for _, v := range values {
+			set[v] = true
+		}
+		if prev, seen := perSlot[slot]; seen {
+			for v := range prev {
+				if !set[v] {
+					delete(prev, v)
+				}
+			}
+			continue
+		}
+		perSlot[slot] = set
+		order = append(order, slot)
+	}
+	for _, slot := range order {
+		kg := s.keyGuards[slot]
+		if kg == nil {
+			kg = &keyGuard{byValue: map[string][]int32{}}
+			s.keyGuards[slot] = kg
+		}
+		kg.patterns = append(kg.patterns, int32(i))
+		for v := range perSlot[slot] {
+			kg.byValue[v] = append(kg.byValue[v], int32(i))
+		}
+	}
+}
+
+// literal is a byte string an event must contain, verbatim when it has no escapes.
+type literal struct {
+	b    []byte
+	rank int // how selective it is likely to be: a value 2, a selector's last key 1, another key 0
+}
+
+// requiredLiterals lists what an event must contain for e to hold: the quoted keys along a
+// selector whose condition needs a value, and the quoted text of an exact (or prefix, suffix)
+// string literal. For || only what every branch requires counts.
+func requiredLiterals(e *expr) []literal {
+	switch e.op {
+	case exprAnd:
+		var out []literal
+		for _, k := range e.kids {
+			out = append(out, requiredLiterals(k)...)
+		}
+		return out
+	case exprOr:
+		common := requiredLiterals(e.kids[0])
+		for _, k := range e.kids[1:] {
+			next := requiredLiterals(k)
+			var keep []literal
+			for _, c := range common {
+				for _, n := range next {
+					if bytes.Equal(c.b, n.b) {
+						keep = append(keep, c)
+						break
+					}
+				}
+			}
+			common = keep
+		}
+		return common
+	}
+	c := e.cond
+	if c.op == opNotExists {
+		return nil
+	}
+	var out []literal
+	for i, st := range c.sel.steps {
+		if st.kind == stepKey && literalSafe(st.key) {
+			rank := 0
+			if i == len(c.sel.steps)-1 {
+				rank = 1
+			}
+			out = append(out, literal{[]byte(`"` + st.key + `"`), rank})
+		}
+	}
+	if c.op == opEq && c.val.kind == valString && literalSafe(c.val.core) && c.val.core != "" {
+		switch c.val.wild {
+		case wildExact:
+			out = append(out, literal{[]byte(`"` + c.val.core + `"`), 2})
+		case wildPrefix:
+			out = append(out, literal{[]byte(`"` + c.val.core), 2})
+		case wildSuffix:
+			out = append(out, literal{[]byte(c.val.core + `"`), 2})
+		case wildContains:
+			out = append(out, literal{[]byte(c.val.core), 2})
+		}
+	}
+	return out
+}
+
+// literalSafe reports whether JSON writes s only one way when it uses no escapes: no
+// characters with a short escape (\" \\ \/ and control characters).
+func literalSafe(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c == '"' || c == '\\' || c == '/' {
+			return false
+		}
+	}
+	return true
+}
+
+// bestLiteral picks the literal most likely to be absent from an event that does not match: a
+// value before a leaf key before another key (keys such as "userIdentity" are in every
+// CloudTrail record), the longest among equals.
+func bestLiteral(lits []literal) []byte {
+	var best *literal
+	for i := range lits {
+		l := &lits[i]
+		if best == nil || l.rank > best.rank || l.rank == best.rank && len(l.b) > len(best.b) {
+			best = l
+		}
+	}
+	if best == nil {
+		return nil
+	}
+	return best.b
 }
 
 // load scans the event once for everything the set needs.

@@ -27,10 +27,26 @@ type Record struct {
 	AWSRegion          string    // "awsRegion"
 	EventID            []byte    // "eventID"; a view like Raw, string(r.EventID) to keep it
 
+	// Exact says which of EventName, EventSource, RecipientAccountID and AWSRegion are the
+	// record's one string value of that key (present once, as a string), so that a matcher
+	// may rely on them instead of reading the record again.
+	Exact Fields
+
 	File   string // input name, "-" for standard input
 	Offset int64  // byte offset of the event in the decompressed input
 	Index  int    // 0-based position of the event among the file's delivered records
 }
+
+// Fields is a set of the Record's string fields.
+type Fields uint8
+
+// The string fields of a Record.
+const (
+	FieldEventName Fields = 1 << iota
+	FieldEventSource
+	FieldRecipientAccountID
+	FieldAWSRegion
+)
 
 // Clone returns a copy of r that does not share memory with the reader.
 func (r *Record) Clone() Record {
@@ -128,6 +144,15 @@ func (p *parser) fields(obj, buf []byte, rec *Record) error {
 	rec.EventSource = p.str(buf, f[kEventSource])
 	rec.RecipientAccountID = p.str(buf, f[kRecipientAccountID])
 	rec.AWSRegion = p.str(buf, f[kAWSRegion])
+	rec.Exact = 0
+	for _, x := range [...]struct {
+		k    key
+		flag Fields
+	}{{kEventName, FieldEventName}, {kEventSource, FieldEventSource}, {kRecipientAccountID, FieldRecipientAccountID}, {kAWSRegion, FieldAWSRegion}} {
+		if s := f[x.k]; s.set && s.str && !s.dup {
+			rec.Exact |= x.flag
+		}
+	}
 	rec.EventID = nil
 	if s := f[kEventID]; s.set && s.str {
 		rec.EventID = buf[s.start:s.end]

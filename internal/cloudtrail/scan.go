@@ -93,6 +93,7 @@ type span struct {
 	str        bool // the value is a string
 	esc        bool // the string contains a backslash and needs unescaping
 	set        bool
+	dup        bool // the key appeared more than once
 }
 
 // maxDepth bounds nesting, as encoding/json does, so hostile input cannot
@@ -187,7 +188,7 @@ value:
 			return end, st
 		}
 		if len(s.stack) == 1 && cur != kNone {
-			s.fields[cur] = span{start: i + 1, end: end - 1, str: true, esc: esc, set: true}
+			s.fields[cur] = span{start: i + 1, end: end - 1, str: true, esc: esc, set: true, dup: s.fields[cur].set}
 			cur = kNone
 		}
 		i = end
@@ -221,7 +222,7 @@ value:
 
 after:
 	if len(s.stack) == 1 && cur != kNone {
-		s.fields[cur] = span{start: valStart, end: i, set: true}
+		s.fields[cur] = span{start: valStart, end: i, set: true, dup: s.fields[cur].set}
 		cur = kNone
 	}
 	if len(s.stack) == 0 {

@@ -1,6 +1,9 @@
 package cloudtrail
 
-import "testing"
+import (
+	"strings"
+	"testing"
+)
 
 func TestSummarize(t *testing.T) {
 	tests := []struct {
@@ -31,5 +34,26 @@ func TestSummarize(t *testing.T) {
 	}
 	if _, err := Summarize([]byte(`[1]`)); err == nil {
 		t.Error("array accepted")
+	}
+}
+
+func TestExactFields(t *testing.T) {
+	for raw, want := range map[string]Fields{
+		`{"eventTime":"2024-01-01T00:00:00Z","eventName":"A","eventSource":"s","awsRegion":"r","recipientAccountId":"1"}`: FieldEventName | FieldEventSource | FieldAWSRegion | FieldRecipientAccountID,
+		`{"eventTime":"2024-01-01T00:00:00Z","eventName":"A","eventName":"B"}`:                                            0,
+		`{"eventTime":"2024-01-01T00:00:00Z","eventName":5,"eventSource":"s"}`:                                            FieldEventSource,
+		`{"eventTime":"2024-01-01T00:00:00Z","eventName":"A\u0042"}`:                                                      FieldEventName,
+	} {
+		n := 0
+		_, err := Read(strings.NewReader(raw), "t", Options{}, func(r *Record) error {
+			n++
+			if r.Exact != want {
+				t.Errorf("%s: Exact = %b, want %b", raw, r.Exact, want)
+			}
+			return nil
+		})
+		if err != nil || n != 1 {
+			t.Errorf("%s: %v, %d records", raw, err, n)
+		}
 	}
 }

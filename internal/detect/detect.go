@@ -45,21 +45,40 @@ type Match struct {
 
 // Evaluator evaluates records one at a time; one per goroutine.
 type Evaluator struct {
-	e *Engine
-	m *filterpattern.Matcher
+	e     *Engine
+	m     *filterpattern.Matcher
+	known []filterpattern.Known // scratch: the record's fields the reader has read
 }
 
 // NewEvaluator returns an Evaluator of e.
 func (e *Engine) NewEvaluator() *Evaluator {
-	return &Evaluator{e: e, m: e.set.NewMatcher()}
+	return &Evaluator{e: e, m: e.set.NewMatcher(), known: make([]filterpattern.Known, 0, 4)}
+}
+
+// knownFields are the record fields the reader reads, with the selectors that name them.
+var knownFields = [...]struct {
+	flag     cloudtrail.Fields
+	selector string
+	value    func(*cloudtrail.Record) string
+}{
+	{cloudtrail.FieldEventName, "$.eventName", func(r *cloudtrail.Record) string { return r.EventName }},
+	{cloudtrail.FieldEventSource, "$.eventSource", func(r *cloudtrail.Record) string { return r.EventSource }},
+	{cloudtrail.FieldAWSRegion, "$.awsRegion", func(r *cloudtrail.Record) string { return r.AWSRegion }},
+	{cloudtrail.FieldRecipientAccountID, "$.recipientAccountId", func(r *cloudtrail.Record) string { return r.RecipientAccountID }},
 }
 
 // Eval evaluates one record and calls fn for each rule it matches, in rule order. rec is not
 // retained; the Match given to fn holds its own copy.
 func (ev *Evaluator) Eval(rec *cloudtrail.Record, fn func(Match)) {
-	// The CloudTrail reader validates every record it delivers, so parts of the record no rule
-	// looks at need not be validated again.
-	matched := ev.m.MatchTrusted(rec.Raw)
+	// The CloudTrail reader validates every record it delivers and has read its eventName and
+	// eventSource: most rules are ruled out by those, and most records need no second scan.
+	ev.known = ev.known[:0]
+	for _, f := range knownFields {
+		if rec.Exact&f.flag != 0 {
+			ev.known = append(ev.known, filterpattern.Known{Selector: f.selector, Value: f.value(rec)})
+		}
+	}
+	matched := ev.m.MatchKnown(rec.Raw, ev.known...)
 	if len(matched) == 0 {
 		return
 	}

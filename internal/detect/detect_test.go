@@ -15,6 +15,7 @@ import (
 
 	"github.com/trailalarm/trailalarm/filterpattern"
 	"github.com/trailalarm/trailalarm/internal/cloudtrail"
+	"github.com/trailalarm/trailalarm/internal/rules"
 )
 
 // memInput is an input held in memory.
@@ -229,5 +230,35 @@ func BenchmarkScanSample(b *testing.B) {
 		if err := e.Scan(context.Background(), inputs, Options{}, nil, func(*FileResult) error { return nil }); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// TestKnownFieldsAgreeWithFullMatch checks that ruling rules out by the fields the reader has
+// read gives exactly the results of evaluating every rule on the whole record, for every
+// built-in rule over every sample record.
+func TestKnownFieldsAgreeWithFullMatch(t *testing.T) {
+	all := rules.AllBuiltin()
+	e := ForRules(all)
+	ev := e.NewEvaluator()
+	full := e.set.NewMatcher()
+	n := 0
+	for _, in := range sampleInputs(t) {
+		rc, _ := in.Open(context.Background())
+		_, err := cloudtrail.Read(rc, in.Name(), cloudtrail.Options{}, func(rec *cloudtrail.Record) error {
+			var got []int
+			ev.Eval(rec, func(m Match) { got = append(got, m.Rule) })
+			want := full.Match(rec.Raw)
+			if fmt.Sprint(got) != fmt.Sprint(want) && !(len(got) == 0 && len(want) == 0) {
+				t.Fatalf("record %s: known-field evaluation %v, full %v", rec.EventID, got, want)
+			}
+			n += len(want)
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n < 1000 {
+		t.Errorf("only %d matches: the check proves little", n)
 	}
 }
