@@ -201,8 +201,11 @@ func TestSetAgreesWithOracle(t *testing.T) {
 		root, valid := oracleDecode(r)
 		var known []Known
 		if valid {
-			for _, sel := range []string{"$.eventName", "$.eventSource"} {
-				if nodes := oracleSelect(root, MustParse(`{ `+sel+` = x }`).expr.cond.sel.steps); len(nodes) == 1 && nodes[0].kind == jsonString {
+			for _, sel := range []string{"$.eventName", "$.eventSource", "$.errorCode"} {
+				switch nodes := oracleSelect(root, MustParse(`{ `+sel+` = x }`).expr.cond.sel.steps); {
+				case len(nodes) == 0:
+					known = append(known, Known{Selector: sel, Missing: true})
+				case len(nodes) == 1 && nodes[0].kind == jsonString:
 					known = append(known, Known{Selector: sel, Value: nodes[0].text})
 				}
 			}

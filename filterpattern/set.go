@@ -2,6 +2,7 @@ package filterpattern
 
 import (
 	"bytes"
+	"slices"
 	"strings"
 	"sync"
 )
@@ -30,6 +31,9 @@ type Set struct {
 	// keyGuards, per selector slot, lists the patterns that need that selector to equal one of
 	// a few literals, for MatchKnown.
 	keyGuards map[int32]*keyGuard
+	// requires, per selector slot, lists the JSON patterns that cannot match an event without a
+	// value at that selector.
+	requires map[int32][]int32
 
 	pool sync.Pool
 }
@@ -59,6 +63,7 @@ func newSet(patterns []*Pattern) *Set {
 		guarded:   make([]bool, len(patterns)),
 		needs:     make([][]byte, len(patterns)),
 		keyGuards: map[int32]*keyGuard{},
+		requires:  map[int32][]int32{},
 	}
 	guardIndex := map[int32]int{}
 	for i, p := range patterns {
@@ -80,6 +85,9 @@ func newSet(patterns []*Pattern) *Set {
 			}
 			s.needs[i] = bestLiteral(requiredLiterals(p.expr))
 			s.addKeyGuards(i, s.progs[i])
+			for _, slot := range requiredSlots(s.progs[i]) {
+				s.requires[slot] = append(s.requires[slot], int32(i))
+			}
 		case KindSpace:
 			s.hasSpace = true
 		}
@@ -183,17 +191,19 @@ type Matcher struct {
 	gen     uint32
 	buf     []byte // unescaped strings
 
-	knownSel []string    // MatchKnown: the selectors of the last call
-	knownKG  []*keyGuard // and their guards
-	needCnt  []int32     // per pattern: how many known selectors guard it
-	cnt      []int32     // per pattern: how many known values it accepts (valid when cntGen == gen)
-	cntGen   []uint32
+	knownSel  []string    // MatchKnown: the selectors of the last call
+	knownKG   []*keyGuard // and their guards
+	knownSlot []int32     // and their slots (-1: no pattern uses the selector)
+	excl      []uint32    // per pattern: ruled out by a missing selector when excl == gen
+	needCnt   []int32     // per pattern: how many known selectors guard it
+	cnt       []int32     // per pattern: how many known values it accepts (valid when cntGen == gen)
+	cntGen    []uint32
 }
 
 // NewMatcher returns a Matcher for s.
 func (s *Set) NewMatcher() *Matcher {
 	n := len(s.patterns)
-	return &Matcher{set: s, mark: make([]uint32, n), needCnt: make([]int32, n), cnt: make([]int32, n), cntGen: make([]uint32, n)}
+	return &Matcher{set: s, mark: make([]uint32, n), needCnt: make([]int32, n), cnt: make([]int32, n), cntGen: make([]uint32, n), excl: make([]uint32, n)}
 }
 
 // Match evaluates every pattern of the set against one log event message and returns the
@@ -240,14 +250,16 @@ func (m *Matcher) MatchTrusted(event []byte) []int {
 type Known struct {
 	Selector string
 	Value    string
+	Missing  bool // the event has no value at all at Selector (Value is then ignored)
 }
 
 // MatchKnown is MatchTrusted for an event whose values of some selectors the caller already
 // knows — trailalarm's CloudTrail reader reads eventName, eventSource and a few others from
 // every record. Patterns that need one of a few values of a known selector, and patterns that
 // need a literal the event does not contain, are ruled out without scanning the event; when
-// every pattern is ruled out, the event is not scanned at all. Each Known must be the only
-// value of its selector in the event. The results are those of Match.
+// every pattern is ruled out, the event is not scanned at all. Patterns that need a value at a
+// selector known to be Missing are ruled out too. Each Known must be the only value of its
+// selector in the event. The results are those of Match.
 func (m *Matcher) MatchKnown(event []byte, known ...Known) []int {
 	s := m.set
 	if !s.hasJSON {
@@ -256,8 +268,16 @@ func (m *Matcher) MatchKnown(event []byte, known ...Known) []int {
 	m.nextGen()
 	gen := m.gen
 	kgs := m.knownGuards(known)
-	// Count, per pattern, the known selectors whose value it accepts.
-	for j, kg := range kgs {
+	// Count, per pattern, the known selectors whose value it accepts; rule out those that need
+	// a selector the event does not have.
+	for j := range known {
+		if known[j].Missing {
+			for _, p := range s.requires[m.knownSlot[j]] {
+				m.excl[p] = gen
+			}
+			continue
+		}
+		kg := kgs[j]
 		if kg == nil {
 			continue
 		}
@@ -268,18 +288,26 @@ func (m *Matcher) MatchKnown(event []byte, known ...Known) []int {
 			m.cnt[p]++
 		}
 	}
-	plain := bytes.IndexByte(event, '\\') < 0 // no escapes: literals appear verbatim
+	plain := -1 // whether the event has no backslash (no escapes), once we need to know
 	scan := false
 	for i, p := range s.patterns {
-		if p.kind != KindJSON {
+		if p.kind != KindJSON || m.excl[i] == gen {
 			continue
 		}
 		if need := m.needCnt[i]; need > 0 {
 			if got := m.cnt[i]; m.cntGen[i] != gen || got < need {
 				continue // a known value rules it out
 			}
-		} else if plain && s.needs[i] != nil && !bytes.Contains(event, s.needs[i]) {
-			continue
+		} else if s.needs[i] != nil {
+			if plain < 0 {
+				plain = 0
+				if bytes.IndexByte(event, '\\') < 0 {
+					plain = 1 // literals appear verbatim
+				}
+			}
+			if plain == 1 && !bytes.Contains(event, s.needs[i]) {
+				continue
+			}
 		}
 		m.mark[i] = gen
 		scan = true
@@ -312,6 +340,7 @@ func (m *Matcher) nextGen() {
 	if m.gen == 0 { // wrapped: forget old marks
 		clear(m.mark)
 		clear(m.cntGen)
+		clear(m.excl)
 		m.gen = 1
 	}
 }
@@ -328,15 +357,19 @@ func (m *Matcher) knownGuards(known []Known) []*keyGuard {
 		return m.knownKG
 	}
 	s := m.set
-	m.knownSel, m.knownKG = m.knownSel[:0], m.knownKG[:0]
+	m.knownSel, m.knownKG, m.knownSlot = m.knownSel[:0], m.knownKG[:0], m.knownSlot[:0]
 	clear(m.needCnt)
 	for _, k := range known {
 		var kg *keyGuard
-		if sl, ok := s.slots[k.Selector]; ok {
+		sl, ok := s.slots[k.Selector]
+		if ok {
 			kg = s.keyGuards[sl]
+		} else {
+			sl = -1
 		}
 		m.knownSel = append(m.knownSel, k.Selector)
 		m.knownKG = append(m.knownKG, kg)
+		m.knownSlot = append(m.knownSlot, sl)
 		if kg != nil {
 			for _, p := range kg.patterns {
 				m.needCnt[p]++
@@ -393,6 +426,34 @@ func (s *Set) addKeyGuards(i int, e *cexpr) {
 			kg.byValue[v] = append(kg.byValue[v], int32(i))
 		}
 	}
+}
+
+// requiredSlots lists the selectors at which an event must have a value for e to hold: those
+// of conditions other than NOT EXISTS, in every branch of an ||.
+func requiredSlots(e *cexpr) []int32 {
+	switch e.op {
+	case exprAnd:
+		var out []int32
+		for _, k := range e.kids {
+			for _, sl := range requiredSlots(k) {
+				if !slices.Contains(out, sl) {
+					out = append(out, sl)
+				}
+			}
+		}
+		return out
+	case exprOr:
+		common := requiredSlots(e.kids[0])
+		for _, k := range e.kids[1:] {
+			next := requiredSlots(k)
+			common = slices.DeleteFunc(common, func(sl int32) bool { return !slices.Contains(next, sl) })
+		}
+		return common
+	}
+	if e.cond.op == opNotExists {
+		return nil
+	}
+	return []int32{e.slot}
 }
 
 // literal is a byte string an event must contain, verbatim when it has no escapes.

@@ -26,11 +26,13 @@ type Record struct {
 	RecipientAccountID string    // "recipientAccountId"
 	AWSRegion          string    // "awsRegion"
 	EventID            []byte    // "eventID"; a view like Raw, string(r.EventID) to keep it
+	ErrorCode          string    // "errorCode": "" when the call succeeded
 
-	// Exact says which of EventName, EventSource, RecipientAccountID and AWSRegion are the
-	// record's one string value of that key (present once, as a string), so that a matcher
-	// may rely on them instead of reading the record again.
-	Exact Fields
+	// Exact says which of EventName, EventSource, RecipientAccountID, AWSRegion and ErrorCode
+	// are the record's one string value of that key (present once, as a string), and Missing
+	// which of those keys the record does not have at all, so that a matcher may rely on them
+	// instead of reading the record again.
+	Exact, Missing Fields
 
 	File   string // input name, "-" for standard input
 	Offset int64  // byte offset of the event in the decompressed input
@@ -46,6 +48,7 @@ const (
 	FieldEventSource
 	FieldRecipientAccountID
 	FieldAWSRegion
+	FieldErrorCode
 )
 
 // Clone returns a copy of r that does not share memory with the reader.
@@ -144,12 +147,16 @@ func (p *parser) fields(obj, buf []byte, rec *Record) error {
 	rec.EventSource = p.str(buf, f[kEventSource])
 	rec.RecipientAccountID = p.str(buf, f[kRecipientAccountID])
 	rec.AWSRegion = p.str(buf, f[kAWSRegion])
-	rec.Exact = 0
+	rec.ErrorCode = p.str(buf, f[kErrorCode])
+	rec.Exact, rec.Missing = 0, 0
 	for _, x := range [...]struct {
 		k    key
 		flag Fields
-	}{{kEventName, FieldEventName}, {kEventSource, FieldEventSource}, {kRecipientAccountID, FieldRecipientAccountID}, {kAWSRegion, FieldAWSRegion}} {
-		if s := f[x.k]; s.set && s.str && !s.dup {
+	}{{kEventName, FieldEventName}, {kEventSource, FieldEventSource}, {kRecipientAccountID, FieldRecipientAccountID}, {kAWSRegion, FieldAWSRegion}, {kErrorCode, FieldErrorCode}} {
+		switch s := f[x.k]; {
+		case !s.set:
+			rec.Missing |= x.flag
+		case s.str && !s.dup:
 			rec.Exact |= x.flag
 		}
 	}

@@ -34,6 +34,7 @@ const (
 	kRecipientAccountID
 	kAWSRegion
 	kEventID
+	kErrorCode
 	kEventVersion
 	kRecords
 	kEvents
@@ -62,6 +63,8 @@ func lookupKey(b []byte) key {
 		return kAWSRegion
 	case "eventID":
 		return kEventID
+	case "errorCode":
+		return kErrorCode
 	case "eventVersion":
 		return kEventVersion
 	case "Records":

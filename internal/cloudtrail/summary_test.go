@@ -39,7 +39,7 @@ func TestSummarize(t *testing.T) {
 
 func TestExactFields(t *testing.T) {
 	for raw, want := range map[string]Fields{
-		`{"eventTime":"2024-01-01T00:00:00Z","eventName":"A","eventSource":"s","awsRegion":"r","recipientAccountId":"1"}`: FieldEventName | FieldEventSource | FieldAWSRegion | FieldRecipientAccountID,
+		`{"eventTime":"2024-01-01T00:00:00Z","eventName":"A","eventSource":"s","awsRegion":"r","recipientAccountId":"1","errorCode":"X"}`: FieldEventName | FieldEventSource | FieldAWSRegion | FieldRecipientAccountID | FieldErrorCode,
 		`{"eventTime":"2024-01-01T00:00:00Z","eventName":"A","eventName":"B"}`:                                            0,
 		`{"eventTime":"2024-01-01T00:00:00Z","eventName":5,"eventSource":"s"}`:                                            FieldEventSource,
 		`{"eventTime":"2024-01-01T00:00:00Z","eventName":"A\u0042"}`:                                                      FieldEventName,
@@ -55,5 +55,14 @@ func TestExactFields(t *testing.T) {
 		if err != nil || n != 1 {
 			t.Errorf("%s: %v, %d records", raw, err, n)
 		}
+	}
+	_, err := Read(strings.NewReader(`{"eventTime":"2024-01-01T00:00:00Z","eventName":"A","awsRegion":null}`), "t", Options{}, func(r *Record) error {
+		if want := FieldEventSource | FieldRecipientAccountID | FieldErrorCode; r.Missing != want {
+			t.Errorf("Missing = %b, want %b", r.Missing, want)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 }

@@ -52,7 +52,7 @@ type Evaluator struct {
 
 // NewEvaluator returns an Evaluator of e.
 func (e *Engine) NewEvaluator() *Evaluator {
-	return &Evaluator{e: e, m: e.set.NewMatcher(), known: make([]filterpattern.Known, 0, 4)}
+	return &Evaluator{e: e, m: e.set.NewMatcher(), known: make([]filterpattern.Known, 0, len(knownFields))}
 }
 
 // knownFields are the record fields the reader reads, with the selectors that name them.
@@ -65,6 +65,7 @@ var knownFields = [...]struct {
 	{cloudtrail.FieldEventSource, "$.eventSource", func(r *cloudtrail.Record) string { return r.EventSource }},
 	{cloudtrail.FieldAWSRegion, "$.awsRegion", func(r *cloudtrail.Record) string { return r.AWSRegion }},
 	{cloudtrail.FieldRecipientAccountID, "$.recipientAccountId", func(r *cloudtrail.Record) string { return r.RecipientAccountID }},
+	{cloudtrail.FieldErrorCode, "$.errorCode", func(r *cloudtrail.Record) string { return r.ErrorCode }},
 }
 
 // Eval evaluates one record and calls fn for each rule it matches, in rule order. rec is not
@@ -74,8 +75,11 @@ func (ev *Evaluator) Eval(rec *cloudtrail.Record, fn func(Match)) {
 	// eventSource: most rules are ruled out by those, and most records need no second scan.
 	ev.known = ev.known[:0]
 	for _, f := range knownFields {
-		if rec.Exact&f.flag != 0 {
+		switch {
+		case rec.Exact&f.flag != 0:
 			ev.known = append(ev.known, filterpattern.Known{Selector: f.selector, Value: f.value(rec)})
+		case rec.Missing&f.flag != 0:
+			ev.known = append(ev.known, filterpattern.Known{Selector: f.selector, Missing: true})
 		}
 	}
 	matched := ev.m.MatchKnown(rec.Raw, ev.known...)
