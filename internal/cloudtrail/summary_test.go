@@ -40,9 +40,9 @@ func TestSummarize(t *testing.T) {
 func TestExactFields(t *testing.T) {
 	for raw, want := range map[string]Fields{
 		`{"eventTime":"2024-01-01T00:00:00Z","eventName":"A","eventSource":"s","awsRegion":"r","recipientAccountId":"1","errorCode":"X"}`: FieldEventName | FieldEventSource | FieldAWSRegion | FieldRecipientAccountID | FieldErrorCode,
-		`{"eventTime":"2024-01-01T00:00:00Z","eventName":"A","eventName":"B"}`:                                            0,
-		`{"eventTime":"2024-01-01T00:00:00Z","eventName":5,"eventSource":"s"}`:                                            FieldEventSource,
-		`{"eventTime":"2024-01-01T00:00:00Z","eventName":"A\u0042"}`:                                                      FieldEventName,
+		`{"eventTime":"2024-01-01T00:00:00Z","eventName":"A","eventName":"B"}`:                                                            0,
+		`{"eventTime":"2024-01-01T00:00:00Z","eventName":5,"eventSource":"s"}`:                                                            FieldEventSource,
+		`{"eventTime":"2024-01-01T00:00:00Z","eventName":"A\u0042"}`:                                                                      FieldEventName,
 	} {
 		n := 0
 		_, err := Read(strings.NewReader(raw), "t", Options{}, func(r *Record) error {
