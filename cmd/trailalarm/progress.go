@@ -39,6 +39,8 @@ func startProgress(w io.Writer, inputs []detect.Input, p *detect.Progress) *prog
 		done: make(chan struct{}),
 		quit: make(chan struct{}),
 	}
+	b.bar.Describe(fmt.Sprintf("0/%d files, 0 records", len(inputs)))
+	b.bar.RenderBlank()
 	go func() {
 		defer close(b.done)
 		t := time.NewTicker(200 * time.Millisecond)

@@ -285,3 +285,17 @@ func TestScanS3(t *testing.T) {
 		t.Errorf("missing bucket: exit %d, %q", code, errOut)
 	}
 }
+
+func TestScanProgress(t *testing.T) {
+	code, _, errOut := runCLI(t, "", "scan", "--progress", "always", "--format", "jsonl", examples)
+	if code != 0 || !strings.Contains(errOut, "files") {
+		t.Errorf("exit %d, stderr %q", code, errOut)
+	}
+	code, _, errOut = runCLI(t, "", "scan", "--format", "jsonl", examples)
+	if code != 0 || errOut != "" {
+		t.Errorf("progress drawn on a non-terminal: %q", errOut)
+	}
+	if code, _, errOut = runCLI(t, "", "scan", "--progress", "sometimes", examples); code != 2 || !strings.Contains(errOut, "--progress") {
+		t.Errorf("bad --progress: exit %d, %q", code, errOut)
+	}
+}
