@@ -17,6 +17,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/trailalarm/trailalarm/internal/awsconf"
+	"github.com/trailalarm/trailalarm/internal/backtest"
 	"github.com/trailalarm/trailalarm/internal/detect"
 	"github.com/trailalarm/trailalarm/internal/report"
 	"github.com/trailalarm/trailalarm/internal/rules"
@@ -35,6 +36,12 @@ type scanFlags struct {
 	s3Region, profile string
 	progress          string
 	cpuProfile        string
+
+	// Alarm settings that override every rule's, for a backtest.
+	period, evalPeriods, dpToAlarm int
+	threshold                      float64
+	statistic, treatMissing        string
+	noAlarms                       bool
 }
 
 func newScanCmd() *cobra.Command {
@@ -94,6 +101,13 @@ anything matched; 2 on errors.`,
 	fl.StringVar(&f.s3Region, "s3-region", "", "AWS region of the S3 bucket (default: from the profile or AWS_REGION)")
 	fl.StringVar(&f.profile, "profile", "", "AWS `PROFILE` to use for S3")
 	fl.StringVar(&f.progress, "progress", "auto", "progress bar on stderr: auto (when stderr is a terminal), always or never")
+	fl.IntVar(&f.period, "period", 0, "backtest every alarm with this period, in `SECONDS`")
+	fl.StringVar(&f.statistic, "statistic", "", "backtest every alarm with this `STATISTIC` (Sum, Average, SampleCount, Minimum, Maximum, pNN)")
+	fl.Float64Var(&f.threshold, "threshold", 0, "backtest every alarm with this `THRESHOLD`")
+	fl.IntVar(&f.evalPeriods, "evaluation-periods", 0, "backtest every alarm with this EvaluationPeriods (`N`)")
+	fl.IntVar(&f.dpToAlarm, "datapoints-to-alarm", 0, "backtest every alarm with this DatapointsToAlarm (`M` of N)")
+	fl.StringVar(&f.treatMissing, "treat-missing-data", "", "backtest every alarm with this `TREATMENT`: missing, notBreaching, breaching or ignore")
+	fl.BoolVar(&f.noAlarms, "no-alarms", false, "report matches only, without the alarm backtest")
 	fl.StringVar(&f.cpuProfile, "cpuprofile", "", "write a CPU profile to `FILE` (for performance reports)")
 	fl.MarkHidden("cpuprofile")
 	return cmd
@@ -151,6 +165,17 @@ func runScan(cmd *cobra.Command, f scanFlags, args []string) error {
 	if err != nil {
 		return fail(err)
 	}
+	var bt *backtest.Backtest
+	if !f.noAlarms {
+		o := backtest.Overrides{Period: f.period, Statistic: f.statistic, EvaluationPeriods: f.evalPeriods,
+			DatapointsToAlarm: f.dpToAlarm, TreatMissingData: f.treatMissing}
+		if cmd.Flags().Changed("threshold") {
+			o.Threshold = &f.threshold
+		}
+		if bt, err = backtest.New(selected, o); err != nil {
+			return usageError(cmd, err.Error())
+		}
+	}
 
 	ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt)
 	defer stop()
@@ -192,7 +217,12 @@ func runScan(cmd *cobra.Command, f scanFlags, args []string) error {
 		bar = startProgress(cmd.ErrOrStderr(), inputs, progress)
 	}
 	engine := detect.ForRules(selected)
-	err = engine.Scan(ctx, inputs, detect.Options{Workers: workers, Strict: f.strict, Filter: filter}, progress, rep.Add)
+	err = engine.Scan(ctx, inputs, detect.Options{Workers: workers, Strict: f.strict, Filter: filter}, progress, func(res *detect.FileResult) error {
+		if bt != nil {
+			bt.Add(res)
+		}
+		return rep.Add(res)
+	})
 	if bar != nil {
 		bar.stop()
 	}
@@ -201,6 +231,19 @@ func runScan(cmd *cobra.Command, f scanFlags, args []string) error {
 			return fail(errors.New("interrupted"))
 		}
 		return fail(awsconf.Explain(err))
+	}
+	if bt != nil {
+		// Evaluate from the first record (or --since) to just after the last (or --until).
+		btFrom, btUntil, seen := bt.Range()
+		if !since.IsZero() {
+			btFrom = since
+		}
+		if !until.IsZero() {
+			btUntil = until
+		}
+		if seen || (!since.IsZero() && !until.IsZero()) {
+			rep.SetBacktest(bt.Run(btFrom, btUntil), btFrom, btUntil)
+		}
 	}
 	if err := rep.Finish(); err != nil {
 		return fail(err)

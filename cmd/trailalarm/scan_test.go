@@ -299,3 +299,41 @@ func TestScanProgress(t *testing.T) {
 		t.Errorf("bad --progress: exit %d, %q", code, errOut)
 	}
 }
+
+// TestScanAlarmOverrides backtests the same data with other alarm settings: a higher threshold
+// fires less, an invalid period is refused with the rule named.
+func TestScanAlarmOverrides(t *testing.T) {
+	count := func(args ...string) int {
+		t.Helper()
+		code, out, errOut := runCLI(t, "", append([]string{"scan", "--pack", "cis-1.2", "--format", "json"}, append(args, examples)...)...)
+		if code != 0 {
+			t.Fatalf("exit %d: %s", code, errOut)
+		}
+		var doc struct{ Alarms []struct{ Rule, To string } }
+		if err := json.Unmarshal([]byte(out), &doc); err != nil {
+			t.Fatal(err)
+		}
+		n := 0
+		for _, a := range doc.Alarms {
+			if a.To == "ALARM" {
+				n++
+			}
+		}
+		return n
+	}
+	base := count()
+	high := count("--threshold", "20")
+	if base == 0 || high >= base {
+		t.Errorf("ALARMs: %d with the rules' settings, %d with threshold 20", base, high)
+	}
+	if n := count("--period", "60", "--evaluation-periods", "3", "--datapoints-to-alarm", "2", "--treat-missing-data", "missing", "--statistic", "SampleCount"); n == 0 {
+		t.Error("no ALARM with 2 of 3 one-minute periods")
+	}
+	if n := count("--no-alarms"); n != 0 {
+		t.Errorf("--no-alarms still has %d alarms", n)
+	}
+	code, _, errOut := runCLI(t, "", "scan", "--pack", "cis-1.2", "--period", "7", examples)
+	if code != 2 || !strings.Contains(errOut, "rule cis-1.2:3.1") || !strings.Contains(errOut, "Period") {
+		t.Errorf("invalid period: exit %d, %s", code, errOut)
+	}
+}

@@ -139,7 +139,10 @@ type FileResult struct {
 	Index    int // position in the inputs given to Scan
 	Stats    cloudtrail.Stats
 	Filtered int64 // records skipped by the Filter
-	Matches  []Match
+	// Minutes are the minutes (Unix time / 60) of the records evaluated, without consecutive
+	// repeats: when a metric filter's defaultValue applies, and how far a backtest runs.
+	Minutes []int64
+	Matches []Match
 	Errors   []*cloudtrail.ReadError
 	Err      error // the input could not be opened or read at all
 }
@@ -271,6 +274,9 @@ func (e *Engine) scanOne(ctx context.Context, ev *Evaluator, rd *cloudtrail.Read
 		if !opts.Filter.allows(rec) {
 			res.Filtered++
 			return nil
+		}
+		if m := rec.EventTime.Unix() / 60; len(res.Minutes) == 0 || res.Minutes[len(res.Minutes)-1] != m {
+			res.Minutes = append(res.Minutes, m)
 		}
 		ev.Eval(rec, func(m Match) { res.Matches = append(res.Matches, m) })
 		return nil

@@ -15,6 +15,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/trailalarm/trailalarm/internal/alarm"
+	"github.com/trailalarm/trailalarm/internal/backtest"
 	"github.com/trailalarm/trailalarm/internal/cloudtrail"
 	"github.com/trailalarm/trailalarm/internal/detect"
 	"github.com/trailalarm/trailalarm/internal/rules"
@@ -160,7 +162,10 @@ type Report struct {
 	spillW *bufio.Writer // JSON: buffered writer of spill
 	lineW  *bufio.Writer // JSONL: the output
 	buf    []byte        // one JSON line being built
-	alarms []any
+	alarms []AlarmEntry
+
+	backtest        []backtest.Result // text report: the alarm timeline
+	btFrom, btUntil time.Time
 }
 
 // New starts a report of rs (the rules in the Engine's order) written to out.
@@ -218,8 +223,56 @@ func (r *Report) Matches() int64 {
 // Summary returns the counts so far.
 func (r *Report) Summary() Summary { return r.summary }
 
-// SetAlarms sets the "alarms" of the JSON report.
-func (r *Report) SetAlarms(a []any) { r.alarms = a }
+// AlarmEntry is one alarm state change of the backtest, as the JSON report prints it.
+type AlarmEntry struct {
+	Rule          string            `json:"rule"`
+	Dimensions    map[string]string `json:"dimensions"`
+	Time          string            `json:"time"`
+	From          string            `json:"from"`
+	To            string            `json:"to"`
+	Reason        string            `json:"reason"`
+	Datapoints    []DatapointEntry  `json:"datapoints"`
+	Evidence      []string          `json:"evidence"`
+	EvidenceCount int               `json:"evidenceCount"`
+}
+
+// DatapointEntry is one datapoint an alarm evaluation used, newest first; a missing one has
+// sampleCount 0 and no value.
+type DatapointEntry struct {
+	Time        string   `json:"time"`
+	Value       *float64 `json:"value"`
+	SampleCount int      `json:"sampleCount"`
+}
+
+// SetBacktest adds the alarm backtest: the "alarms" of the JSON report, the timeline of the
+// text report.
+func (r *Report) SetBacktest(results []backtest.Result, from, until time.Time) {
+	r.backtest, r.btFrom, r.btUntil = results, from, until
+	r.alarms = []AlarmEntry{}
+	for _, res := range results {
+		dims := map[string]string{}
+		for _, d := range res.Dimensions {
+			dims[d.Name] = d.Value
+		}
+		for _, t := range res.Transitions {
+			e := AlarmEntry{Rule: res.Rule.ID, Dimensions: dims, Time: t.Time.UTC().Format(time.RFC3339),
+				From: t.From.String(), To: t.To.String(), Reason: t.Reason, Evidence: t.Evidence, EvidenceCount: t.EvidenceCount,
+				Datapoints: []DatapointEntry{}}
+			if e.Evidence == nil {
+				e.Evidence = []string{}
+			}
+			for _, d := range t.Evaluated {
+				de := DatapointEntry{Time: d.Time.UTC().Format(time.RFC3339), SampleCount: d.SampleCount}
+				if !d.Missing() {
+					v := d.Value
+					de.Value = &v
+				}
+				e.Datapoints = append(e.Datapoints, de)
+			}
+			r.alarms = append(r.alarms, e)
+		}
+	}
+}
 
 func (r *Report) addMatch(m *detect.Match) error {
 	rule := r.rules[m.Rule]
@@ -360,7 +413,7 @@ func (r *Report) finishJSON() error {
 	rulesJSON, _ := json.Marshal(r.ruleEntries())
 	alarms := r.alarms
 	if alarms == nil {
-		alarms = []any{}
+		alarms = []AlarmEntry{}
 	}
 	alarmsJSON, err := json.Marshal(alarms)
 	if err != nil {
@@ -427,6 +480,7 @@ func (r *Report) finishText() error {
 	if len(quiet) > 0 {
 		fmt.Fprintf(w, "\nNo matches: %s\n", strings.Join(quiet, ", "))
 	}
+	r.writeTimeline(w)
 	if len(s.Errors) > 0 {
 		fmt.Fprintf(w, "\nErrors:\n")
 		for i, e := range s.Errors {
@@ -454,4 +508,58 @@ func humanBytes(n int64) string {
 		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
 	}
 	return fmt.Sprintf("%d B", n)
+}
+
+// writeTimeline prints the alarm backtest: per series that went to ALARM, every state change
+// from the first ALARM on, with CloudWatch's reason.
+func (r *Report) writeTimeline(w *bufio.Writer) {
+	if r.backtest == nil {
+		return
+	}
+	fmt.Fprintf(w, "\nAlarms, as CloudWatch would have evaluated them from %s to %s:\n",
+		r.btFrom.UTC().Format(time.RFC3339), r.btUntil.UTC().Format(time.RFC3339))
+	var never []string
+	for _, res := range r.backtest {
+		alarms := 0
+		for _, t := range res.Transitions {
+			if t.To == alarm.StateAlarm {
+				alarms++
+			}
+		}
+		name := res.Rule.ID
+		if len(res.Dimensions) > 0 {
+			var parts []string
+			for _, d := range res.Dimensions {
+				parts = append(parts, d.Name+"="+d.Value)
+			}
+			name += " {" + strings.Join(parts, ", ") + "}"
+		}
+		if alarms == 0 {
+			never = append(never, clean(name, 200))
+			continue
+		}
+		times := "times"
+		if alarms == 1 {
+			times = "time"
+		}
+		fmt.Fprintf(w, "\n  %s  %s: %d %s to ALARM\n", clean(name, 200), clean(res.Rule.Title, 120), alarms, times)
+		started := false
+		for _, t := range res.Transitions {
+			started = started || t.To == alarm.StateAlarm
+			if !started {
+				continue
+			}
+			fmt.Fprintf(w, "    %s  %s -> %s  %s\n", t.Time.UTC().Format(time.RFC3339), t.From, t.To, clean(t.Reason, 400))
+			if t.To == alarm.StateAlarm && t.EvidenceCount > 0 {
+				more := ""
+				if t.EvidenceCount > len(t.Evidence) {
+					more = fmt.Sprintf(" (+%d more)", t.EvidenceCount-len(t.Evidence))
+				}
+				fmt.Fprintf(w, "      evidence: %s%s\n", clean(strings.Join(t.Evidence, ", "), 2000), more)
+			}
+		}
+	}
+	if len(never) > 0 {
+		fmt.Fprintf(w, "\n  Never in ALARM: %s\n", strings.Join(never, ", "))
+	}
 }
