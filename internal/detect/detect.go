@@ -143,8 +143,8 @@ type FileResult struct {
 	// repeats: when a metric filter's defaultValue applies, and how far a backtest runs.
 	Minutes []int64
 	Matches []Match
-	Errors   []*cloudtrail.ReadError
-	Err      error // the input could not be opened or read at all
+	Errors  []*cloudtrail.ReadError
+	Err     error // the input could not be opened or read at all
 }
 
 // Progress counts work done so far; its fields are updated atomically while a Scan runs.
