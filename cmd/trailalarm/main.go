@@ -73,6 +73,6 @@ controls and more. It evaluates CloudWatch Logs filter patterns with AWS's exact
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return &exitCodeError{code: exitError, err: fmt.Errorf("%w (see '%s --help')", err, c.CommandPath())}
 	})
-	root.AddCommand(newVersionCmd(), newTestMetricFilterCmd(), newScanCmd(), newRulesCmd(), newGenerateCmd(), newConfigCmd())
+	root.AddCommand(newVersionCmd(), newTestMetricFilterCmd(), newScanCmd(), newRulesCmd(), newGenerateCmd(), newAlarmCmd(), newConfigCmd())
 	return root
 }

@@ -1,6 +1,7 @@
 package alarm
 
 import (
+	"math"
 	"sort"
 	"time"
 )
@@ -20,6 +21,10 @@ type Transition struct {
 	Evidence []string
 	// EvidenceCount is how many samples with an ID those datapoints hold.
 	EvidenceCount int
+	// Early marks an ALARM raised by Stream.AddEarly when a sample made the breach certain,
+	// before the period closed: Time is the sample's time, Evaluated and Evidence are the data
+	// received so far. The evaluation at the period's end does not raise it again.
+	Early bool
 }
 
 // Evaluate backtests settings s over a metric series: it evaluates the alarm at every
@@ -38,27 +43,56 @@ func Evaluate(s Settings, series Series, from, until time.Time) ([]Transition, e
 func (a *Alarm) Evaluate(series Series, from, until time.Time) []Transition {
 	def := series.DefaultValue
 	buckets := buildBuckets(series.Samples, def, a.stat == statPercentile)
-	w := window{a: a, rng: make([]Datapoint, a.r), def: def}
+	w := newWindow(a, def)
 	state := StateInsufficientData
 	var out []Transition
 	end := until.Unix()
 	for t := boundaryAfter(from.Unix(), a.step); t <= end; {
-		nonEmpty, next := w.fill(buckets, t)
+		first := w.fill(buckets, t)
 		if ns := a.Decide(w.rng, state); ns != state {
 			out = append(out, w.transition(buckets, t, state, ns))
 			state = ns
 		}
-		if nonEmpty {
-			t += a.step
-			continue
-		}
-		// An empty range decides the same way until data enters it again: skip to then.
-		if next == len(buckets) {
+		// The range holds the same datapoints, so decides the same, until a minute enters it,
+		// moves to another period or leaves it.
+		next, ok := a.nextChange(buckets[first:], t)
+		if !ok {
 			break
 		}
-		t = max(t+a.step, boundaryAfter(buckets[next].sec, a.step))
+		t = next
 	}
 	return out
+}
+
+// nextChange is the first evaluation time after t at which the range differs from the range at
+// t: when a minute of buckets (sorted by time) enters the range, moves from one period to the
+// next or leaves the range. Between two such times every evaluation decides as the first one
+// did, so they need not run. ok is false when no minute will ever change the range.
+func (a *Alarm) nextChange(buckets []bucket, t int64) (next int64, ok bool) {
+	next = math.MaxInt64
+	oldest := t - int64(a.r)*a.period // minutes before this have left the range for good
+	for i := range buckets {
+		sec := buckets[i].sec
+		if sec < oldest {
+			continue
+		}
+		// The minute is in period k (0 = newest) while T-(k+1)·P <= sec < T-k·P; the first
+		// T after t at which that changes is the first boundary after sec+k·P >= t.
+		k := int64(0)
+		if sec < t {
+			k = (t - sec + a.period - 1) / a.period // the smallest k with sec+k·P >= t
+		}
+		if k > int64(a.r) {
+			continue
+		}
+		if c := boundaryAfter(sec+k*a.period, a.step); c < next {
+			next = c
+		}
+		if sec >= t {
+			break // later minutes enter later
+		}
+	}
+	return next, next != math.MaxInt64
 }
 
 // boundaryAfter is the first multiple of step strictly after the Unix time sec.
@@ -70,18 +104,56 @@ func boundaryAfter(sec, step int64) int64 {
 	return (q + 1) * step
 }
 
-// window computes evaluation ranges. It reuses its buffers, so filling one does not allocate
-// except for percentiles' first use.
+// window computes evaluation ranges and explains transitions. It reuses its buffers, so filling
+// one does not allocate except for percentiles' first use, and a transition allocates little.
 type window struct {
 	a   *Alarm
 	rng []Datapoint // the last range filled, oldest first
 	def *float64    // the series' defaultValue
 	g   agg
+	x   explainer
+
+	// Transitions' Evaluated and Evidence are cut from these, a chunk at a time.
+	dps []Datapoint
+	ids []string
 }
 
-// fill computes the range of R periods ending at t from buckets (sorted by time). It reports
-// whether any bucket fell in the range, and the index of the first bucket at or after t.
-func (w *window) fill(buckets []bucket, t int64) (nonEmpty bool, next int) {
+func newWindow(a *Alarm, def *float64) window {
+	return window{a: a, rng: make([]Datapoint, a.r), def: def}
+}
+
+// chunk is how many elements the slabs of Evaluated and Evidence are allocated by.
+const chunk = 256
+
+// takeDatapoints returns n fresh datapoints with capacity n.
+func (w *window) takeDatapoints(n int) []Datapoint {
+	if n == 0 {
+		return nil
+	}
+	if len(w.dps)+n > cap(w.dps) {
+		w.dps = make([]Datapoint, 0, max(chunk, n))
+	}
+	l := len(w.dps)
+	w.dps = w.dps[:l+n]
+	return w.dps[l : l+n : l+n]
+}
+
+// takeIDs returns room for n evidence IDs, with length 0 and capacity n.
+func (w *window) takeIDs(n int) []string {
+	if n == 0 {
+		return nil
+	}
+	if len(w.ids)+n > cap(w.ids) {
+		w.ids = make([]string, 0, max(chunk, n))
+	}
+	l := len(w.ids)
+	w.ids = w.ids[:l+n]
+	return w.ids[l : l : l+n]
+}
+
+// fill computes the range of R periods ending at t from buckets (sorted by time). It returns the
+// index of the first bucket in the range or after it.
+func (w *window) fill(buckets []bucket, t int64) (first int) {
 	a := w.a
 	start := t - int64(a.r)*a.period
 	// Ranges are short: a few buckets at most before start in a stream (pruned), so scan; a long
@@ -93,7 +165,7 @@ func (w *window) fill(buckets []bucket, t int64) (nonEmpty bool, next int) {
 	for i < len(buckets) && buckets[i].sec < start {
 		i++
 	}
-	first := i
+	first = i
 	keep := a.stat == statPercentile
 	for j := range w.rng {
 		we := start + int64(j+1)*a.period
@@ -104,7 +176,7 @@ func (w *window) fill(buckets []bucket, t int64) (nonEmpty bool, next int) {
 		v, n := a.statistic(&w.g)
 		w.rng[j] = Datapoint{Value: v, SampleCount: n} // Time is set only if a transition needs it
 	}
-	return i > first, i
+	return first
 }
 
 // stamp sets the period start times of the range filled for t.
@@ -118,27 +190,40 @@ func (w *window) stamp(t int64) {
 // transition explains the change just decided from w.rng at t and gathers its evidence.
 func (w *window) transition(buckets []bucket, t int64, from, to State) Transition {
 	w.stamp(t)
-	ex := w.a.explain(w.rng, to)
+	w.a.explainInto(&w.x, w.rng, to)
+	ex := &w.x.explanation
 	tr := Transition{Time: time.Unix(t, 0).UTC(), From: from, To: to, Reason: ex.reason}
-	tr.Evaluated = make([]Datapoint, len(ex.evaluated))
+	tr.Evaluated = w.takeDatapoints(len(ex.evaluated))
 	for k, j := range ex.evaluated {
 		tr.Evaluated[k] = w.rng[j]
 	}
-	// Oldest first, so the first MaxEvidence are the earliest records.
-	listed := append([]int(nil), ex.listed...)
-	sort.Ints(listed)
-	for _, j := range listed {
-		ws := w.rng[j].Time.Unix()
-		we := ws + w.a.period
-		i := sort.Search(len(buckets), func(i int) bool { return buckets[i].sec >= ws })
-		for ; i < len(buckets) && buckets[i].sec < we; i++ {
-			b := &buckets[i]
-			tr.EvidenceCount += b.nids
-			for _, r := range b.ids {
-				if len(tr.Evidence) < MaxEvidence {
-					tr.Evidence = append(tr.Evidence, r.id)
+	// Oldest first, so the first MaxEvidence are the earliest records. listed is newest first.
+	start := t - int64(len(w.rng))*w.a.period
+	lo, n := 0, 0
+	for pass := 0; pass < 2; pass++ {
+		for k := len(ex.listed) - 1; k >= 0; k-- {
+			ws := start + int64(ex.listed[k])*w.a.period
+			we := ws + w.a.period
+			for lo < len(buckets) && buckets[lo].sec < ws {
+				lo++
+			}
+			for i := lo; i < len(buckets) && buckets[i].sec < we; i++ {
+				b := &buckets[i]
+				if pass == 0 {
+					tr.EvidenceCount += b.nids
+					n += len(b.ids)
+					continue
+				}
+				for _, r := range b.ids {
+					if len(tr.Evidence) < MaxEvidence {
+						tr.Evidence = append(tr.Evidence, r.id)
+					}
 				}
 			}
+		}
+		if pass == 0 {
+			tr.Evidence = w.takeIDs(min(n, MaxEvidence))
+			lo = 0
 		}
 	}
 	return tr

@@ -1,9 +1,9 @@
 package alarm
 
 import (
+	"bytes"
 	"math"
 	"strconv"
-	"strings"
 )
 
 // reasonTimeLayout is how CloudWatch prints datapoint times in StateReason: dd/MM/yy HH:mm:ss, UTC.
@@ -20,29 +20,45 @@ type explanation struct {
 	listed    []int // indexes the reason lists: breaching ones for ALARM, others for OK
 }
 
+// explainer holds the scratch space of explanations, so that explaining a transition allocates
+// only its reason (and nothing for the reasons that are the same for every transition).
+type explainer struct {
+	real, missing []int // newest first
+	explanation
+	buf []byte
+}
+
 // explain words the decision of Decide(rng) = to like CloudWatch's StateReason (spec §10.1).
-// It runs only on transitions, so it may allocate.
 func (a *Alarm) explain(rng []Datapoint, to State) explanation {
-	var real, missing []int // newest first
+	var x explainer
+	a.explainInto(&x, rng, to)
+	return x.explanation
+}
+
+// explainInto is explain with x's scratch space: x.explanation is valid until the next call.
+func (a *Alarm) explainInto(x *explainer, rng []Datapoint, to State) {
+	x.real, x.missing = x.real[:0], x.missing[:0]
 	for i := len(rng) - 1; i >= 0; i-- {
 		if rng[i].SampleCount == 0 {
-			missing = append(missing, i)
+			x.missing = append(x.missing, i)
 		} else {
-			real = append(real, i)
+			x.real = append(x.real, i)
 		}
 	}
-	var ex explanation
+	real, missing := x.real, x.missing
+	ex := &x.explanation
+	ex.evaluated, ex.listed = ex.evaluated[:0], ex.listed[:0]
 	if len(real) == 0 {
-		ex.evaluated = missing[:min(a.n, len(missing))]
+		ex.evaluated = append(ex.evaluated, missing[:min(a.n, len(missing))]...)
 		switch {
 		case to == StateAlarm:
-			ex.reason = fillAllReason(a.n, "Breaching")
+			ex.reason = a.texts.fillAllBreaching
 		case to == StateOK:
-			ex.reason = fillAllReason(a.n, "NonBreaching")
+			ex.reason = a.texts.fillAllNonBreaching
 		default:
-			ex.reason = "Insufficient Data: " + count(a.n, "datapoint") + " " + wasWere(a.n) + " unknown."
+			ex.reason = a.texts.insufficient
 		}
-		return ex
+		return
 	}
 
 	considered, fills := real, 0
@@ -70,55 +86,104 @@ func (a *Alarm) explain(rng []Datapoint, to State) explanation {
 	if !wantBreach {
 		enough = k >= a.n-a.m+1
 	}
+	b := x.buf[:0]
 	if k == 0 || (fills > 0 && !enough && (a.tmd == Breaching || a.tmd == NotBreaching)) {
 		as := "NonBreaching"
 		if wantBreach {
 			as = "Breaching"
 		}
-		ex.reason = "Threshold Crossed: " + count(len(real), "datapoint") + " " + wasWere(len(real)) +
-			" received for " + count(a.n, "period") + " and " + count(fills, "missing datapoint") + " " +
-			wasWere(fills) + " treated as " + as + "."
-		return ex
+		b = append(b, "Threshold Crossed: "...)
+		b = appendCount(b, len(real), "datapoint")
+		b = append(b, ' ')
+		b = append(b, wasWere(len(real))...)
+		b = append(b, " received for "...)
+		b = appendCount(b, a.n, "period")
+		b = append(b, " and "...)
+		b = appendCount(b, fills, "missing datapoint")
+		b = append(b, ' ')
+		b = append(b, wasWere(fills)...)
+		b = append(b, " treated as "...)
+		b = append(b, as...)
+		b = append(b, '.')
+	} else {
+		b = a.appendThresholdReason(b, rng, ex.listed, wantBreach)
 	}
-	ex.reason = a.thresholdReason(rng, ex.listed, wantBreach)
-	return ex
+	x.buf = b
+	ex.reason = string(b)
 }
 
-// thresholdReason is the "Threshold Crossed: k … datapoints [v (t), …] were …" form: R-MN when
-// DatapointsToAlarm was set, R-SHORT otherwise, each with its long-list variant (U8).
-func (a *Alarm) thresholdReason(rng []Datapoint, listed []int, alarm bool) string {
-	k := len(listed)
-	var b strings.Builder
-	b.WriteString("Threshold Crossed: ")
-	if a.explicitM {
-		b.WriteString(strconv.Itoa(k) + " out of the last " + strconv.Itoa(a.n) + " datapoints")
-	} else {
-		b.WriteString(count(k, "datapoint"))
+// reasonTexts are the parts of reasons that depend only on the settings, made once by New.
+type reasonTexts struct {
+	insufficient        string // "Insufficient Data: N datapoints were unknown."
+	fillAllBreaching    string // no real point, missing ones treated as Breaching
+	fillAllNonBreaching string // the same, as NonBreaching
+	threshold           string // the threshold as CloudWatch prints it
+	relAlarm, relOK     string // " was/were " follows; "greater than", "not greater than", …
+}
+
+func (a *Alarm) makeTexts() {
+	a.texts = reasonTexts{
+		insufficient:        "Insufficient Data: " + count(a.n, "datapoint") + " " + wasWere(a.n) + " unknown.",
+		fillAllBreaching:    fillAllReason(a.n, "Breaching"),
+		fillAllNonBreaching: fillAllReason(a.n, "NonBreaching"),
+		threshold:           javaDouble(a.s.Threshold),
+		relAlarm:            a.relation(true),
+		relOK:               a.relation(false),
 	}
-	relation := " " + wasWere(k) + " " + a.relation(alarm) + " the threshold (" + javaDouble(a.s.Threshold) + ")"
-	long := k >= longListFrom
-	if long {
-		b.WriteString(relation + ". ")
-		if alarm {
-			b.WriteString("The most recent datapoints which crossed the threshold: ")
-		} else {
-			b.WriteString("The most recent datapoints: ")
-		}
-		writeList(&b, rng, listed[:5])
+}
+
+// appendThresholdReason appends the "Threshold Crossed: k … datapoints [v (t), …] were …" form:
+// R-MN when DatapointsToAlarm was set, R-SHORT otherwise, each with its long-list variant (U8).
+func (a *Alarm) appendThresholdReason(b []byte, rng []Datapoint, listed []int, alarm bool) []byte {
+	k := len(listed)
+	b = append(b, "Threshold Crossed: "...)
+	if a.explicitM {
+		b = strconv.AppendInt(b, int64(k), 10)
+		b = append(b, " out of the last "...)
+		b = strconv.AppendInt(b, int64(a.n), 10)
+		b = append(b, " datapoints"...)
 	} else {
-		b.WriteString(" ")
-		writeList(&b, rng, listed)
-		b.WriteString(relation)
+		b = appendCount(b, k, "datapoint")
+	}
+	appendRelation := func(b []byte) []byte {
+		b = append(b, ' ')
+		b = append(b, wasWere(k)...)
+		b = append(b, ' ')
+		if alarm {
+			b = append(b, a.texts.relAlarm...)
+		} else {
+			b = append(b, a.texts.relOK...)
+		}
+		b = append(b, " the threshold ("...)
+		b = append(b, a.texts.threshold...)
+		return append(b, ')')
+	}
+	if k >= longListFrom {
+		b = appendRelation(b)
+		b = append(b, ". "...)
+		if alarm {
+			b = append(b, "The most recent datapoints which crossed the threshold: "...)
+		} else {
+			b = append(b, "The most recent datapoints: "...)
+		}
+		b = appendList(b, rng, listed[:5])
+	} else {
+		b = append(b, ' ')
+		b = appendList(b, rng, listed)
+		b = appendRelation(b)
 	}
 	if a.explicitM {
 		m, dir := a.m, "OK -> ALARM"
 		if !alarm {
 			m, dir = a.n-a.m+1, "ALARM -> OK"
 		}
-		b.WriteString(" (minimum " + count(m, "datapoint") + " for " + dir + " transition)")
+		b = append(b, " (minimum "...)
+		b = appendCount(b, m, "datapoint")
+		b = append(b, " for "...)
+		b = append(b, dir...)
+		b = append(b, " transition)"...)
 	}
-	b.WriteString(".")
-	return b.String()
+	return append(b, '.')
 }
 
 // relation is the comparison in words; OK reasons negate it.
@@ -140,18 +205,18 @@ func (a *Alarm) relation(alarm bool) string {
 	return op
 }
 
-func writeList(b *strings.Builder, rng []Datapoint, idx []int) {
-	b.WriteByte('[')
+func appendList(b []byte, rng []Datapoint, idx []int) []byte {
+	b = append(b, '[')
 	for j, i := range idx {
 		if j > 0 {
-			b.WriteString(", ")
+			b = append(b, ", "...)
 		}
-		b.WriteString(javaDouble(rng[i].Value))
-		b.WriteString(" (")
-		b.WriteString(rng[i].Time.UTC().Format(reasonTimeLayout))
-		b.WriteByte(')')
+		b = appendJavaDouble(b, rng[i].Value)
+		b = append(b, " ("...)
+		b = rng[i].Time.UTC().AppendFormat(b, reasonTimeLayout)
+		b = append(b, ')')
 	}
-	b.WriteByte(']')
+	return append(b, ']')
 }
 
 func fillAllReason(n int, as string) string {
@@ -165,6 +230,17 @@ func count(n int, noun string) string {
 		return "1 " + noun
 	}
 	return strconv.Itoa(n) + " " + noun + "s"
+}
+
+// appendCount appends count(n, noun).
+func appendCount(b []byte, n int, noun string) []byte {
+	b = strconv.AppendInt(b, int64(n), 10)
+	b = append(b, ' ')
+	b = append(b, noun...)
+	if n != 1 {
+		b = append(b, 's')
+	}
+	return b
 }
 
 func wasWere(n int) string {
@@ -185,27 +261,35 @@ func sortNewestFirst(idx []int) {
 
 // javaDouble formats v as Java's Double.toString does, which is how CloudWatch prints values
 // and thresholds: "1.0", "99.7027322404378", "1.0E7", "1.0E-4".
-func javaDouble(v float64) string {
+func javaDouble(v float64) string { return string(appendJavaDouble(nil, v)) }
+
+// appendJavaDouble appends javaDouble(v).
+func appendJavaDouble(b []byte, v float64) []byte {
 	switch {
 	case math.IsNaN(v):
-		return "NaN"
+		return append(b, "NaN"...)
 	case math.IsInf(v, 1):
-		return "Infinity"
+		return append(b, "Infinity"...)
 	case math.IsInf(v, -1):
-		return "-Infinity"
+		return append(b, "-Infinity"...)
 	}
 	if abs := math.Abs(v); abs == 0 || (abs >= 1e-3 && abs < 1e7) {
-		s := strconv.FormatFloat(v, 'f', -1, 64)
-		if !strings.Contains(s, ".") {
-			s += ".0"
+		start := len(b)
+		b = strconv.AppendFloat(b, v, 'f', -1, 64)
+		if !bytes.ContainsRune(b[start:], '.') {
+			b = append(b, ".0"...)
 		}
-		return s
+		return b
 	}
-	s := strconv.FormatFloat(v, 'e', -1, 64) // like 1.2345e+07
-	mant, exp, _ := strings.Cut(s, "e")
-	if !strings.Contains(mant, ".") {
-		mant += ".0"
+	var tmp [32]byte
+	e := strconv.AppendFloat(tmp[:0], v, 'e', -1, 64) // like 1.2345e+07
+	i := bytes.IndexByte(e, 'e')
+	mant, exp := e[:i], e[i+1:]
+	b = append(b, mant...)
+	if !bytes.ContainsRune(mant, '.') {
+		b = append(b, ".0"...)
 	}
-	e, _ := strconv.Atoi(exp)
-	return mant + "E" + strconv.Itoa(e)
+	b = append(b, 'E')
+	n, _ := strconv.Atoi(string(exp))
+	return strconv.AppendInt(b, int64(n), 10)
 }

@@ -102,6 +102,7 @@ type Alarm struct {
 	explicitM  bool    // DatapointsToAlarm was set: picks the reason wording (spec §10.1, U8)
 	tmd        TreatMissingData
 	op         opKind // ComparisonOperator, resolved once
+	texts      reasonTexts
 }
 
 // opKind is a ComparisonOperator resolved, so that comparing is not a string switch.
@@ -242,6 +243,7 @@ func New(s Settings) (*Alarm, error) {
 		return nil, errors.Join(errs...)
 	}
 	c.step = evaluationStep(c.period, c.n)
+	c.makeTexts()
 	return c, nil
 }
 

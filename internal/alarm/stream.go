@@ -1,11 +1,12 @@
 package alarm
 
 import (
-	"container/heap"
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 )
@@ -35,6 +36,7 @@ type Stream struct {
 	series    map[string]*streamSeries  // by key
 	due       map[int64][]*streamSeries // series to evaluate at a time; stale entries are skipped
 	times     timeHeap                  // the keys of due, soonest first
+	free      [][]*streamSeries         // emptied lists of due, for reuse
 	w         window                    // scratch for evaluations
 }
 
@@ -44,6 +46,7 @@ type streamSeries struct {
 	state   State
 	buckets []bucket // minutes that may still enter a range, by time
 	next    int64    // next evaluation time; math.MaxInt64 when none is due
+	earlyAt int64    // an early ALARM was raised for the evaluation at this time; 0: none
 }
 
 // NewStream starts evaluating alarm a at created: series tracked from the start are evaluated
@@ -58,7 +61,7 @@ func NewStream(a *Alarm, def *float64, created time.Time, lateness time.Duration
 		done:      floorTo(created.Unix(), a.step),
 		series:    map[string]*streamSeries{},
 		due:       map[int64][]*streamSeries{},
-		w:         window{a: a, rng: make([]Datapoint, a.r), def: def},
+		w:         newWindow(a, def),
 	}
 	return s
 }
@@ -86,16 +89,58 @@ func (s *Stream) track(key string) *streamSeries {
 func (s *Stream) Add(key string, sm Sample) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	_, err := s.add(key, sm)
+	return err
+}
+
+// AddEarly is Add followed by Advance(sm.Time), and raises ALARM at once when, after those
+// evaluations, the samples received make it certain that a coming evaluation goes to ALARM,
+// whatever samples still arrive: that is, when the alarm's statistic can only grow with more
+// samples (Sum, SampleCount, Maximum) and breaches by growing (GreaterThanThreshold,
+// GreaterThanOrEqualToThreshold), and the N newest periods of that evaluation already hold
+// DatapointsToAlarm breaching datapoints (whatever TreatMissingData says). A root login then
+// pages someone when its event is seen, not at the end of its minute.
+//
+// It returns the transitions of the evaluations that became final, then the early one: it has
+// Early set, Time the sample's time and a reason that says it was raised before the period
+// closed. The evaluation it anticipates does not raise that ALARM again. With lateness, the
+// evaluations before the sample's minute may still be pending, and report their transitions
+// (dated before the early one) when they run.
+//
+// Sum is taken to only grow because metric filter values are normally counts: a negative
+// sample in the periods prevents an early ALARM, and if one arrives after it and keeps the
+// evaluation out of ALARM, that evaluation reports ALARM -> its state.
+//
+// Series fed only by Add never raise early: their transitions are exactly Evaluate's.
+func (s *Stream) AddEarly(key string, sm Sample) ([]SeriesTransition, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	ss, err := s.add(key, sm)
+	if err != nil {
+		return nil, err
+	}
+	out := s.advance()
+	if ss == nil {
+		return out, nil
+	}
+	if tr, ok := s.early(ss, sm); ok {
+		out = append(out, tr)
+	}
+	return out, nil
+}
+
+// add is Add; it returns the series, or nil if the sample published nothing.
+func (s *Stream) add(key string, sm Sample) (*streamSeries, error) {
 	sec := minuteOf(sm.Time)
 	if sec < s.done {
-		return fmt.Errorf("series %q, sample at %s: %w", key, sm.Time.UTC().Format(time.RFC3339), ErrLate)
+		return nil, fmt.Errorf("series %q, sample at %s: %w", key, sm.Time.UTC().Format(time.RFC3339), ErrLate)
 	}
 	ss := s.track(key)
 	i := sort.Search(len(ss.buckets), func(i int) bool { return ss.buckets[i].sec >= sec })
 	if i == len(ss.buckets) || ss.buckets[i].sec != sec {
 		if sm.NoMatch && s.def == nil {
 			s.bump(sm.Time)
-			return nil // a minute with no match and no defaultValue publishes nothing
+			return nil, nil // a minute with no match and no defaultValue publishes nothing
 		}
 		ss.buckets = append(ss.buckets, bucket{})
 		copy(ss.buckets[i+1:], ss.buckets[i:])
@@ -108,7 +153,76 @@ func (s *Stream) Add(key string, sm Sample) error {
 		s.schedule(ss)
 	}
 	s.bump(sm.Time)
-	return nil
+	return ss, nil
+}
+
+// canEarly reports whether the alarm's statistic only grows with more samples and breaches by
+// growing, so that a breach seen before the period ends is certain.
+func (a *Alarm) canEarly() bool {
+	return (a.op == opGE || a.op == opGT) &&
+		(a.stat == statSum || a.stat == statSampleCount || a.stat == statMaximum)
+}
+
+// early raises ALARM for ss if the samples received make it certain at the evaluation that the
+// sample sm first enters, or the one that the newest minute of ss first enters.
+func (s *Stream) early(ss *streamSeries, sm Sample) (SeriesTransition, bool) {
+	a := s.a
+	if sm.NoMatch || !a.canEarly() || ss.state == StateAlarm || ss.earlyAt != 0 || len(ss.buckets) == 0 {
+		return SeriesTransition{}, false
+	}
+	first := boundaryAfter(minuteOf(sm.Time), a.step)
+	last := boundaryAfter(ss.buckets[len(ss.buckets)-1].sec, a.step)
+	for k, tb := range [2]int64{first, last} {
+		if tb <= s.done || (k == 1 && last <= first) || !s.certain(ss, tb) {
+			continue
+		}
+		tr := s.w.transition(ss.buckets, tb, ss.state, StateAlarm)
+		tr.Time, tr.Early = sm.Time.UTC(), true
+		b := append(s.w.x.buf[:0], tr.Reason...)
+		b = append(b, " Raised early, before the period that ends at "...)
+		b = time.Unix(tb, 0).UTC().AppendFormat(b, reasonTimeLayout)
+		b = append(b, " closed: the datapoints received so far already cross the threshold."...)
+		s.w.x.buf = b
+		tr.Reason = string(b)
+		ss.earlyAt = tb
+		return SeriesTransition{Key: ss.key, Transition: tr}, true
+	}
+	return SeriesTransition{}, false
+}
+
+// certain reports whether the evaluation of ss at tb goes to ALARM whatever samples still
+// arrive; it leaves that range in s.w.rng.
+func (s *Stream) certain(ss *streamSeries, tb int64) bool {
+	a := s.a
+	// Lower bounds of the N newest datapoints at tb, from matching samples only: a defaultValue
+	// is dropped when a match arrives in its minute.
+	breaching := 0
+	start := tb - int64(a.n)*a.period
+	i := sort.Search(len(ss.buckets), func(i int) bool { return ss.buckets[i].sec >= start })
+	for j := 0; j < a.n; j++ {
+		we := start + int64(j+1)*a.period
+		var g agg
+		negative := false
+		for ; i < len(ss.buckets) && ss.buckets[i].sec < we; i++ {
+			b := &ss.buckets[i]
+			if b.n == 0 {
+				continue
+			}
+			negative = negative || b.min < 0
+			g.addBucket(b, nil, false)
+		}
+		if g.n == 0 || (a.stat == statSum && negative) {
+			continue
+		}
+		if v, _ := a.statistic(&g); a.breaches(v) {
+			breaching++
+		}
+	}
+	if breaching < a.m {
+		return false
+	}
+	s.w.fill(ss.buckets, tb)
+	return a.Decide(s.w.rng, ss.state) == StateAlarm // not with a negative defaultValue, say
 }
 
 func (s *Stream) bump(t time.Time) {
@@ -124,6 +238,11 @@ func (s *Stream) Advance(now time.Time) []SeriesTransition {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.bump(now)
+	return s.advance()
+}
+
+// advance evaluates what the watermark makes final.
+func (s *Stream) advance() []SeriesTransition {
 	// A sample at time t lands in minute floor(t), so only minutes before floor(W − L) are final.
 	return s.evaluateTo(floorTo(floorTo(s.watermark-s.lateness, 60), s.a.step))
 }
@@ -144,7 +263,10 @@ func (s *Stream) schedule(ss *streamSeries) {
 	}
 	list, ok := s.due[ss.next]
 	if !ok {
-		heap.Push(&s.times, ss.next)
+		s.times.push(ss.next)
+		if n := len(s.free); n > 0 {
+			list, s.free = s.free[n-1], s.free[:n-1]
+		}
 	}
 	s.due[ss.next] = append(list, ss)
 }
@@ -154,7 +276,7 @@ func (s *Stream) schedule(ss *streamSeries) {
 func (s *Stream) evaluateTo(limit int64) []SeriesTransition {
 	var out []SeriesTransition
 	for len(s.times) > 0 && s.times[0] <= limit {
-		t := heap.Pop(&s.times).(int64)
+		t := s.times.pop()
 		list := s.due[t]
 		delete(s.due, t)
 		first := len(out)
@@ -167,8 +289,11 @@ func (s *Stream) evaluateTo(limit int64) []SeriesTransition {
 			}
 			s.schedule(ss)
 		}
-		at := out[first:]
-		sort.Slice(at, func(i, j int) bool { return at[i].Key < at[j].Key })
+		clear(list)
+		s.free = append(s.free, list[:0])
+		if at := out[first:]; len(at) > 1 {
+			slices.SortFunc(at, func(x, y SeriesTransition) int { return strings.Compare(x.Key, y.Key) })
+		}
 	}
 	if limit > s.done {
 		s.done = limit
@@ -181,10 +306,24 @@ func (s *Stream) evaluate(ss *streamSeries, t int64) (SeriesTransition, bool) {
 	a := s.a
 	var tr SeriesTransition
 	changed := false
-	nonEmpty, next := s.w.fill(ss.buckets, t)
-	if ns := a.Decide(s.w.rng, ss.state); ns != ss.state {
+	first := s.w.fill(ss.buckets, t)
+	ns := a.Decide(s.w.rng, ss.state)
+	switch {
+	case ss.earlyAt != 0 && ns == StateAlarm:
+		// Raised early already: not again.
+		ss.state, ss.earlyAt = ns, 0
+	case ss.earlyAt != 0 && t >= ss.earlyAt:
+		// The early ALARM did not hold (a negative value came): leave it.
+		tr = SeriesTransition{Key: ss.key, Transition: s.w.transition(ss.buckets, t, StateAlarm, ns)}
+		ss.state, ss.earlyAt, changed = ns, 0, true
+	case ns != ss.state:
 		tr = SeriesTransition{Key: ss.key, Transition: s.w.transition(ss.buckets, t, ss.state, ns)}
 		ss.state, changed = ns, true
+	}
+	// Before pruning: a minute leaving the range is a change too.
+	ss.next = math.MaxInt64
+	if next, ok := a.nextChange(ss.buckets[first:], t); ok {
+		ss.next = next
 	}
 	// Minutes before the oldest period of the next range never matter again.
 	oldest := t + a.step - int64(a.r)*a.period
@@ -193,17 +332,9 @@ func (s *Stream) evaluate(ss *streamSeries, t int64) (SeriesTransition, bool) {
 		drop++
 	}
 	if drop > 0 {
-		ss.buckets = append(ss.buckets[:0], ss.buckets[drop:]...)
-		next -= drop
-	}
-	switch {
-	case nonEmpty:
-		ss.next = t + a.step
-	case next < len(ss.buckets):
-		// An empty range decides the same way until data enters it again.
-		ss.next = max(t+a.step, boundaryAfter(ss.buckets[next].sec, a.step))
-	default:
-		ss.next = math.MaxInt64
+		n := copy(ss.buckets, ss.buckets[drop:])
+		clear(ss.buckets[n:]) // let the evidence IDs go
+		ss.buckets = ss.buckets[:n]
 	}
 	return tr, changed
 }
@@ -230,14 +361,40 @@ func floorTo(sec, step int64) int64 {
 // timeHeap is a min-heap of evaluation times.
 type timeHeap []int64
 
-func (h timeHeap) Len() int           { return len(h) }
-func (h timeHeap) Less(i, j int) bool { return h[i] < h[j] }
-func (h timeHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
-func (h *timeHeap) Push(x any)        { *h = append(*h, x.(int64)) }
-func (h *timeHeap) Pop() any {
-	old := *h
-	t := old[len(old)-1]
-	*h = old[:len(old)-1]
+func (h *timeHeap) push(t int64) {
+	*h = append(*h, t)
+	q := *h
+	for i := len(q) - 1; i > 0; {
+		p := (i - 1) / 2
+		if q[p] <= q[i] {
+			break
+		}
+		q[p], q[i] = q[i], q[p]
+		i = p
+	}
+}
+
+func (h *timeHeap) pop() int64 {
+	q := *h
+	t := q[0]
+	n := len(q) - 1
+	q[0] = q[n]
+	q = q[:n]
+	for i := 0; ; {
+		l, m := 2*i+1, i
+		if l < n && q[l] < q[m] {
+			m = l
+		}
+		if r := l + 1; r < n && q[r] < q[m] {
+			m = r
+		}
+		if m == i {
+			break
+		}
+		q[i], q[m] = q[m], q[i]
+		i = m
+	}
+	*h = q
 	return t
 }
 
@@ -253,6 +410,9 @@ type SeriesSnapshot struct {
 	Key     string
 	State   State
 	Minutes []MinuteSnapshot // minutes that may still enter a range, oldest first
+	// EarlyAlarm is the evaluation time for which AddEarly raised ALARM before it ran; zero
+	// when none is pending.
+	EarlyAlarm time.Time `json:",omitzero"`
 }
 
 // MinuteSnapshot is one minute of a series.
@@ -281,6 +441,9 @@ func (s *Stream) Snapshot() StreamSnapshot {
 	snap := StreamSnapshot{Watermark: time.Unix(s.watermark, 0).UTC(), Evaluated: time.Unix(s.done, 0).UTC()}
 	for _, ss := range s.series {
 		sn := SeriesSnapshot{Key: ss.key, State: ss.state}
+		if ss.earlyAt != 0 {
+			sn.EarlyAlarm = time.Unix(ss.earlyAt, 0).UTC()
+		}
 		for _, b := range ss.buckets {
 			m := MinuteSnapshot{
 				Time: time.Unix(b.sec, 0).UTC(), Count: b.n, Sum: b.sum, Min: b.min, Max: b.max,
@@ -307,6 +470,9 @@ func Restore(a *Alarm, def *float64, lateness time.Duration, snap StreamSnapshot
 		// Every series is evaluated at the next time: one that was at rest decides the same
 		// again, and one with a pending evaluation (data just aged out) gets it.
 		ss := &streamSeries{key: sn.Key, state: sn.State, next: s.done + a.step}
+		if !sn.EarlyAlarm.IsZero() {
+			ss.earlyAt = sn.EarlyAlarm.Unix()
+		}
 		for _, m := range sn.Minutes {
 			b := bucket{
 				sec: m.Time.Unix(), n: m.Count, sum: m.Sum, min: m.Min, max: m.Max,
