@@ -23,11 +23,12 @@ type Set struct {
 	// literals (typically $.eventName) is evaluated only when the event has such a value.
 	guards  []guard
 	guarded []bool
-	// needs[i], for a JSON pattern without a guard, is a byte string that every event it
-	// matches contains verbatim when the event has no backslash (no escapes): a key such as
-	// "errorCode" with its quotes, or a value such as "Root". MatchKnown uses it to rule
-	// the pattern out without scanning the event.
-	needs [][]byte
+	// needs[i], for a JSON pattern without a guard, are byte strings one of which every event
+	// it matches contains verbatim when the event has no backslash (no escapes): a key such as
+	// "errorCode" with its quotes, or a value such as "Root" — or, for an || of values such as
+	// $.userAgent = "*kali*" || $.userAgent = "*TruffleHog*", each branch's value. MatchKnown
+	// uses them to rule the pattern out without scanning the event.
+	needs [][][]byte
 	// keyGuards, per selector slot, lists the patterns that need that selector to equal one of
 	// a few literals, for MatchKnown.
 	keyGuards map[int32]*keyGuard
@@ -61,7 +62,7 @@ func newSet(patterns []*Pattern) *Set {
 		root:      &trie{},
 		slots:     map[string]int32{},
 		guarded:   make([]bool, len(patterns)),
-		needs:     make([][]byte, len(patterns)),
+		needs:     make([][][]byte, len(patterns)),
 		keyGuards: map[int32]*keyGuard{},
 		requires:  map[int32][]int32{},
 	}
@@ -83,7 +84,7 @@ func newSet(patterns []*Pattern) *Set {
 				}
 				s.guarded[i] = true
 			}
-			s.needs[i] = bestLiteral(requiredLiterals(p.expr))
+			s.needs[i] = requiredAny(p.expr)
 			s.addKeyGuards(i, s.progs[i])
 			for _, slot := range requiredSlots(s.progs[i]) {
 				s.requires[slot] = append(s.requires[slot], int32(i))
@@ -305,7 +306,7 @@ func (m *Matcher) MatchKnown(event []byte, known ...Known) []int {
 					plain = 1 // literals appear verbatim
 				}
 			}
-			if plain == 1 && !bytes.Contains(event, s.needs[i]) {
+			if plain == 1 && !containsAny(event, s.needs[i]) {
 				continue
 			}
 		}
@@ -533,7 +534,7 @@ func literalSafe(s string) bool {
 // bestLiteral picks the literal most likely to be absent from an event that does not match: a
 // value before a leaf key before another key (keys such as "userIdentity" are in every
 // CloudTrail record), the longest among equals.
-func bestLiteral(lits []literal) []byte {
+func bestLiteral(lits []literal) *literal {
 	var best *literal
 	for i := range lits {
 		l := &lits[i]
@@ -541,10 +542,114 @@ func bestLiteral(lits []literal) []byte {
 			best = l
 		}
 	}
-	if best == nil {
-		return nil
+	return best
+}
+
+// maxAnyLiterals bounds the alternatives requiredAny returns: beyond it, looking for each costs
+// more than it saves.
+const maxAnyLiterals = 8
+
+// requiredAny returns byte strings one of which an event must contain for e to hold. It is
+// requiredLiterals' best literal when that is a value; otherwise, for an || whose every branch
+// requires a value (or an && with such a conjunct), those values — so that a pattern such as
+// $.userAgent = "*kali*" || $.userAgent = "*TruffleHog*" is not reduced to the key "userAgent",
+// which every CloudTrail record has. nil: nothing is known.
+func requiredAny(e *expr) [][]byte {
+	lits, _ := anyLiterals(e)
+	return lits
+}
+
+func anyLiterals(e *expr) ([][]byte, int) {
+	best := bestLiteral(requiredLiterals(e))
+	if best != nil && best.rank == 2 {
+		return [][]byte{best.b}, 2
 	}
-	return best.b
+	switch e.op {
+	case exprOr:
+		var out [][]byte
+		for _, k := range e.kids {
+			kl, kr := anyLiterals(k)
+			if kr != 2 || len(out)+len(kl) > maxAnyLiterals {
+				out = nil
+				break
+			}
+			out = append(out, kl...)
+		}
+		if out != nil {
+			return out, 2
+		}
+	case exprAnd:
+		var out [][]byte
+		for _, k := range e.kids {
+			if kl, kr := anyLiterals(k); kr == 2 && (out == nil || len(kl) < len(out)) {
+				out = kl
+			}
+		}
+		if out != nil {
+			return out, 2
+		}
+	}
+	if best == nil {
+		return nil, -1
+	}
+	return [][]byte{best.b}, best.rank
+}
+
+// containsAny reports whether event contains one of lits.
+func containsAny(event []byte, lits [][]byte) bool {
+	for _, l := range lits {
+		if containsRare(event, l) {
+			return true
+		}
+	}
+	return false
+}
+
+// containsRare is bytes.Contains for a literal with no quote or backslash (a value inside a
+// string): it looks for the literal's rarest byte in JSON text with IndexByte and compares
+// around each hit. bytes.Index starts from the first byte, which for words such as "kali" is a
+// common letter and makes it fall back to a slower search on every event.
+func containsRare(event, lit []byte) bool {
+	if len(lit) < 2 || lit[0] == '"' || lit[len(lit)-1] == '"' {
+		return bytes.Contains(event, lit)
+	}
+	at := 0
+	for i := 1; i < len(lit); i++ {
+		if jsonByteRank(lit[i]) < jsonByteRank(lit[at]) {
+			at = i
+		}
+	}
+	c := lit[at]
+	for from := at; from < len(event); {
+		j := bytes.IndexByte(event[from:], c)
+		if j < 0 {
+			return false
+		}
+		start := from + j - at
+		if start+len(lit) <= len(event) && bytes.Equal(event[start:start+len(lit)], lit) {
+			return true
+		}
+		from += j + 1
+	}
+	return false
+}
+
+// jsonByteRank orders bytes by how often they occur in CloudTrail JSON, roughly: punctuation
+// and digits most, then lower-case letters, then upper-case letters, then everything else.
+func jsonByteRank(c byte) int {
+	switch {
+	case c == '"' || c == ':' || c == ',' || c == '{' || c == '}' || c == '.' || c == '-' || c == '/' || c == ' ':
+		return 5
+	case c >= '0' && c <= '9':
+		return 4
+	case c == 'e' || c == 'a' || c == 't' || c == 'i' || c == 'o' || c == 'n' || c == 's' || c == 'r' || c == 'c' || c == 'm' || c == 'l':
+		return 3
+	case c >= 'a' && c <= 'z':
+		return 2
+	case c >= 'A' && c <= 'Z':
+		return 1
+	}
+	return 0
 }
 
 // load scans the event once for everything the set needs.

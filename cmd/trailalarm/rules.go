@@ -17,7 +17,7 @@ import (
 
 func newRulesCmd() *cobra.Command {
 	cmd := &cobra.Command{
-		Use:   "rules (list | packs | show | validate)",
+		Use:   "rules (list | packs | show | validate | coverage)",
 		Short: "List, show and validate detection rules and the built-in packs",
 		Long: `Detection rules are CloudWatch Logs filter patterns with the metric filter and alarm that go
 with them, written in YAML (see the README, "Rules and packs"). trailalarm has built-in packs:
@@ -27,6 +27,8 @@ with them, written in YAML (see the README, "Rules and packs"). trailalarm has b
             version's patterns verbatim (quirks included; 'rules show' prints known problems)
   securityhub
             Security Hub's CloudWatch.1–14, with the exact patterns Security Hub requires
+  threat    attacker behaviour beyond CIS (credential theft, persistence, defense evasion,
+            exfiltration, impact): every Stratus Red Team AWS technique; 'rules coverage'
   default   what is used when no pack is named: securityhub plus cis-5.0:4.15 (AWS
             Organizations changes)
 
@@ -34,16 +36,17 @@ Your own rules live in rule files; 'trailalarm rules validate' checks them.`,
 		Example: `  trailalarm rules packs
   trailalarm rules list --pack cis-5.0
   trailalarm rules show cis-1.4:4.1
-  trailalarm rules validate my-rules.yaml`,
+  trailalarm rules validate my-rules.yaml
+  trailalarm rules coverage --pack threat`,
 		Args: cobra.ArbitraryArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if len(args) > 0 {
-				return usageError(cmd, fmt.Sprintf("unknown command %q: use list, packs, show or validate", args[0]))
+				return usageError(cmd, fmt.Sprintf("unknown command %q: use list, packs, show, validate or coverage", args[0]))
 			}
 			return cmd.Help()
 		},
 	}
-	cmd.AddCommand(newRulesListCmd(), newRulesPacksCmd(), newRulesShowCmd(), newRulesValidateCmd())
+	cmd.AddCommand(newRulesListCmd(), newRulesPacksCmd(), newRulesShowCmd(), newRulesValidateCmd(), newRulesCoverageCmd())
 	return cmd
 }
 
@@ -294,6 +297,9 @@ type ruleJSON struct {
 	References  referencesJSON `json:"references"`
 	Remediation string         `json:"remediation,omitempty"`
 	Notes       string         `json:"notes,omitempty"`
+	FalsePos    string         `json:"falsePositives,omitempty"`
+	AllowFields []string       `json:"allowFields,omitempty"`
+	Allow       []allowJSON    `json:"allow,omitempty"`
 	File        string         `json:"file"`
 	Line        int            `json:"line"`
 }
@@ -321,7 +327,14 @@ type referencesJSON struct {
 	CIS         []string `json:"cis"`
 	SecurityHub []string `json:"securityHub"`
 	MITRE       []string `json:"mitre"`
+	Stratus     []string `json:"stratus,omitempty"`
 	URLs        []string `json:"urls"`
+}
+
+type allowJSON struct {
+	Field   string   `json:"field,omitempty"`
+	Values  []string `json:"values,omitempty"`
+	Pattern string   `json:"pattern,omitempty"`
 }
 
 func toRuleJSON(r *rules.Rule) ruleJSON {
@@ -347,9 +360,18 @@ func toRuleJSON(r *rules.Rule) ruleJSON {
 		Alarm: alarmJSON{Period: a.Period, Statistic: a.Statistic, Threshold: a.Threshold, ComparisonOperator: a.ComparisonOperator,
 			EvaluationPeriods: a.EvaluationPeriods, DatapointsToAlarm: a.DatapointsToAlarm, TreatMissingData: a.TreatMissingData},
 		References: referencesJSON{CIS: nonNil(r.References.CIS), SecurityHub: nonNil(r.References.SecurityHub),
-			MITRE: nonNil(r.References.MITRE), URLs: nonNil(r.References.URLs)},
-		Remediation: r.Remediation, Notes: r.Notes, File: r.File, Line: r.Line,
+			MITRE: nonNil(r.References.MITRE), Stratus: r.References.Stratus, URLs: nonNil(r.References.URLs)},
+		Remediation: r.Remediation, Notes: r.Notes, FalsePos: r.FalsePositives, AllowFields: r.AllowFields,
+		Allow: allowsJSON(r.Allow), File: r.File, Line: r.Line,
 	}
+}
+
+func allowsJSON(as []rules.Allow) []allowJSON {
+	var out []allowJSON
+	for _, a := range as {
+		out = append(out, allowJSON{Field: a.Field, Values: a.Values, Pattern: a.Pattern})
+	}
+	return out
 }
 
 func rulesJSON(rs []*rules.Rule) []ruleJSON {
@@ -413,6 +435,15 @@ func writeRuleText(w io.Writer, r *rules.Rule) error {
 	line("CIS", strings.Join(refs.CIS, ", "))
 	line("Security Hub", strings.Join(refs.SecurityHub, ", "))
 	line("MITRE ATT&CK", strings.Join(refs.MITRE, ", "))
+	line("Stratus", strings.Join(refs.Stratus, ", "))
+	line("allow-list on", strings.Join(r.AllowFields, ", "))
+	for i, a := range r.Allow {
+		label := ""
+		if i == 0 {
+			label = "allowed"
+		}
+		fmt.Fprintf(&b, "%-14s%s\n", label, a)
+	}
 	for i, u := range refs.URLs {
 		label := ""
 		if i == 0 {
@@ -435,8 +466,73 @@ func writeRuleText(w io.Writer, r *rules.Rule) error {
 		}
 	}
 	section("Description", r.Description)
+	section("False positives", r.FalsePositives)
 	section("Remediation", r.Remediation)
 	section("Notes", r.Notes)
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+func newRulesCoverageCmd() *cobra.Command {
+	var (
+		packs, files []string
+		format       string
+	)
+	cmd := &cobra.Command{
+		Use:   "coverage [--pack PACK]... [--rules FILE]... [--format text|json]",
+		Short: "Which MITRE ATT&CK and Stratus Red Team techniques the rules cover",
+		Long: `Print, for the rules of the named packs and rule files (every built-in rule without --pack or
+--rules), the MITRE ATT&CK techniques and the Stratus Red Team AWS techniques their references
+name, with the rules that cover each, and the Stratus AWS techniques that no rule covers.
+
+A rule covers a Stratus technique when its references.stratus names it; the threat pack's tests
+run every such rule over that technique's detonation log and check that it fires.`,
+		Example: `  trailalarm rules coverage --pack threat
+  trailalarm rules coverage --pack default --format json`,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if len(args) > 0 {
+				return usageError(cmd, fmt.Sprintf("unexpected argument %q (name packs with --pack)", args[0]))
+			}
+			if err := checkFormat(cmd, format); err != nil {
+				return err
+			}
+			var rs []*rules.Rule
+			if len(packs) == 0 && len(files) == 0 {
+				rs = rules.AllBuiltin()
+			} else {
+				var err error
+				if rs, err = rules.Select(packs, files); err != nil {
+					return &exitCodeError{code: exitError, err: err}
+				}
+			}
+			c := rules.CoverageOf(rs)
+			if format == "json" {
+				return writeJSON(cmd.OutOrStdout(), c)
+			}
+			return writeCoverageText(cmd.OutOrStdout(), c)
+		},
+	}
+	f := cmd.Flags()
+	f.StringArrayVar(&packs, "pack", nil, "the rules of `PACK` (repeatable; see 'trailalarm rules packs')")
+	f.StringArrayVar(&files, "rules", nil, "the rules of the rule file `FILE` (repeatable)")
+	f.StringVar(&format, "format", "text", "output format: text or json")
+	return cmd
+}
+
+func writeCoverageText(w io.Writer, c rules.Coverage) error {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintf(tw, "%d rules: %d MITRE ATT&CK techniques, %d of %d Stratus Red Team AWS techniques\n\n",
+		c.Rules, len(c.MITRE), c.StratusTotal-len(c.StratusMissing), c.StratusTotal)
+	fmt.Fprintln(tw, "MITRE ATT&CK\tRULES")
+	for _, k := range rules.SortedKeys(c.MITRE) {
+		fmt.Fprintf(tw, "%s\t%s\n", k, strings.Join(c.MITRE[k], " "))
+	}
+	fmt.Fprintln(tw, "\nSTRATUS TECHNIQUE\tRULES")
+	for _, k := range rules.SortedKeys(c.Stratus) {
+		fmt.Fprintf(tw, "%s\t%s\n", k, strings.Join(c.Stratus[k], " "))
+	}
+	for _, k := range c.StratusMissing {
+		fmt.Fprintf(tw, "%s\t(not covered)\n", k)
+	}
+	return tw.Flush()
 }

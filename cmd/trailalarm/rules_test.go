@@ -25,8 +25,8 @@ func TestRulesList(t *testing.T) {
 
 	// Without --pack: every built-in rule.
 	_, out, _ = runCLI(t, "", "rules", "list")
-	if n := strings.Count(out, "\n"); n != 164 {
-		t.Errorf("rules list: %d lines, want 164 (header + 163 rules)", n)
+	if n := strings.Count(out, "\n"); n != 164+65 {
+		t.Errorf("rules list: %d lines, want 229 (header + 163 CIS and Security Hub rules + 65 threat rules)", n)
 	}
 	// The default selection, and a rule file next to a pack.
 	_, out, _ = runCLI(t, "", "rules", "list", "--pack", "default")
@@ -70,7 +70,7 @@ func TestRulesPacks(t *testing.T) {
 	}
 	// The help text lists the packs too; keep it in step.
 	_, help, _ := runCLI(t, "", "rules", "--help")
-	for _, p := range []string{"cis-1.2", "cis-7.0", "securityhub", "default"} {
+	for _, p := range []string{"cis-1.2", "cis-7.0", "securityhub", "threat", "default"} {
 		if !strings.Contains(help, p) {
 			t.Errorf("rules --help does not mention %s", p)
 		}
@@ -80,7 +80,7 @@ func TestRulesPacks(t *testing.T) {
 		Name  string `json:"name"`
 		Rules int    `json:"rules"`
 	}
-	if err := json.Unmarshal([]byte(out), &packs); code != 0 || err != nil || len(packs) != 12 {
+	if err := json.Unmarshal([]byte(out), &packs); code != 0 || err != nil || len(packs) != 13 {
 		t.Errorf("exit %d, %v: %s", code, err, out)
 	}
 }

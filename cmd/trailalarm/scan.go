@@ -26,6 +26,7 @@ import (
 
 type scanFlags struct {
 	packs, ruleFiles  []string
+	allow             []string // RULE=PATTERN allow-list entries
 	since, until      string
 	accounts, regions []string
 	workers           int
@@ -87,6 +88,7 @@ anything matched; 2 on errors.`,
 	fl := cmd.Flags()
 	fl.StringArrayVar(&f.packs, "pack", nil, "built-in rule `PACK` to use (repeatable)")
 	fl.StringArrayVar(&f.ruleFiles, "rules", nil, "rule `FILE` to use (repeatable)")
+	fl.StringArrayVar(&f.allow, "allow", nil, "`RULE=PATTERN`: records the filter pattern matches do not match rule RULE (an id or a glob such as threat:*; repeatable)")
 	fl.StringVar(&f.since, "since", "", "only events at or after `TIME` (RFC 3339, YYYY-MM-DD, or a duration before now such as 24h or 7d)")
 	fl.StringVar(&f.until, "until", "", "only events before `TIME` (same forms as --since)")
 	fl.StringArrayVar(&f.accounts, "account", nil, "only events of account `ID` (repeatable)")
@@ -164,6 +166,15 @@ func runScan(cmd *cobra.Command, f scanFlags, args []string) error {
 	selected, err := selectRules(f.packs, f.ruleFiles)
 	if err != nil {
 		return fail(err)
+	}
+	for _, v := range f.allow {
+		id, a, err := rules.ParseAllowFlag(v)
+		if err != nil {
+			return usageError(cmd, err.Error())
+		}
+		if err := rules.AddAllow(selected, id, a); err != nil {
+			return usageError(cmd, "--allow: "+err.Error())
+		}
 	}
 	var bt *backtest.Backtest
 	if !f.noAlarms {

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"runtime"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -18,18 +19,65 @@ import (
 	"github.com/trailalarm/trailalarm/internal/rules"
 )
 
-// Engine is a compiled rule set. It is immutable and safe for concurrent use.
+// Engine is a compiled rule set. It is immutable and safe for concurrent use (its per-account
+// cache fills itself under a lock).
 type Engine struct {
 	set    *filterpattern.Set
 	values []*filterpattern.Ref // per pattern: its metric value, or nil for 1
+
+	// Allow-lists: allow holds every allow-list pattern of every rule; allowRule[j] is the rule
+	// allow pattern j exempts. hasAllow[i] says whether rule i has any.
+	allow     *filterpattern.Set
+	allowRule []int
+	hasAllow  []bool
+
+	// ${account_id}: the patterns of the rules that use it are compiled once per distinct
+	// recipientAccountId, into a Set of all rules for that account (the others shared as they
+	// are), so that a record is still scanned once and rules without it cost nothing extra.
+	patterns []*filterpattern.Pattern
+	bind     map[int]string // rule index -> pattern text with ${account_id}
+	mu       sync.Mutex
+	accounts map[string]*filterpattern.Set // account -> the Set with its patterns bound
 }
+
+// maxAccountSets bounds the per-account cache; beyond it, sets are compiled for the record and
+// not kept (an organization trail with thousands of accounts still works, more slowly).
+const maxAccountSets = 4096
 
 // NewEngine compiles patterns into one set. values[i], when not nil, is pattern i's metric
 // value reference (a metric filter's metricValue); values may be nil or shorter than patterns.
 func NewEngine(patterns []*filterpattern.Pattern, values []*filterpattern.Ref) *Engine {
 	v := make([]*filterpattern.Ref, len(patterns))
 	copy(v, values)
-	return &Engine{set: filterpattern.NewSet(patterns...), values: v}
+	return &Engine{set: filterpattern.NewSet(patterns...), values: v, patterns: patterns}
+}
+
+// setFor returns the Set whose ${account_id} patterns are bound to account.
+func (e *Engine) setFor(account string) *filterpattern.Set {
+	e.mu.Lock()
+	s, ok := e.accounts[account]
+	e.mu.Unlock()
+	if ok {
+		return s
+	}
+	ps := slices.Clone(e.patterns)
+	for i, src := range e.bind {
+		// A pattern that does not parse once bound (it was validated with a 12-digit account, so
+		// only an odd recipientAccountId can do that) keeps the placeholder, which then matches
+		// as the literal text "${account_id}".
+		if p, err := filterpattern.Parse(rules.BindAccountID(src, account)); err == nil {
+			ps[i] = p
+		}
+	}
+	s = filterpattern.NewSet(ps...)
+	e.mu.Lock()
+	if prev, ok := e.accounts[account]; ok {
+		s = prev
+	} else if len(e.accounts) < maxAccountSets {
+		e.accounts[account] = s
+	}
+	e.mu.Unlock()
+	return s
 }
 
 // Len is the number of patterns.
@@ -48,11 +96,43 @@ type Evaluator struct {
 	e     *Engine
 	m     *filterpattern.Matcher
 	known []filterpattern.Known // scratch: the record's fields the reader has read
+
+	am     *filterpattern.Matcher            // allow-list patterns, run only on matched records
+	exempt []int                             // scratch: rules exempted for the current record
+	byAcct map[string]*filterpattern.Matcher // ${account_id}: a Matcher per account seen
+	acct   string                            // the account of lastM
+	lastM  *filterpattern.Matcher            // the Matcher of the previous record's account
 }
 
 // NewEvaluator returns an Evaluator of e.
 func (e *Engine) NewEvaluator() *Evaluator {
-	return &Evaluator{e: e, m: e.set.NewMatcher(), known: make([]filterpattern.Known, 0, len(knownFields))}
+	ev := &Evaluator{e: e, m: e.set.NewMatcher(), known: make([]filterpattern.Known, 0, len(knownFields))}
+	if e.allow != nil {
+		ev.am = e.allow.NewMatcher()
+	}
+	if len(e.bind) > 0 {
+		ev.byAcct = map[string]*filterpattern.Matcher{}
+	}
+	return ev
+}
+
+// matcher returns the Matcher for rec: the one of rec's account when rules use ${account_id}.
+func (ev *Evaluator) matcher(rec *cloudtrail.Record) *filterpattern.Matcher {
+	if ev.byAcct == nil {
+		return ev.m
+	}
+	if ev.lastM != nil && ev.acct == rec.RecipientAccountID {
+		return ev.lastM
+	}
+	m, ok := ev.byAcct[rec.RecipientAccountID]
+	if !ok {
+		m = ev.e.setFor(rec.RecipientAccountID).NewMatcher()
+		if len(ev.byAcct) < maxAccountSets {
+			ev.byAcct[rec.RecipientAccountID] = m
+		}
+	}
+	ev.acct, ev.lastM = rec.RecipientAccountID, m
+	return m
 }
 
 // knownFields are the record fields the reader reads, with the selectors that name them.
@@ -82,18 +162,47 @@ func (ev *Evaluator) Eval(rec *cloudtrail.Record, fn func(Match)) {
 			ev.known = append(ev.known, filterpattern.Known{Selector: f.selector, Missing: true})
 		}
 	}
-	matched := ev.m.MatchKnown(rec.Raw, ev.known...)
+	matched := ev.matcher(rec).MatchKnown(rec.Raw, ev.known...)
 	if len(matched) == 0 {
+		return
+	}
+	if ev.am != nil && ev.exempted(rec.Raw, matched) && len(ev.exempt) == len(matched) {
 		return
 	}
 	clone := rec.Clone()
 	for _, i := range matched {
+		if slices.Contains(ev.exempt, i) {
+			continue
+		}
 		m := Match{Rule: i, Record: clone, Value: 1, HasValue: true}
 		if ref := ev.e.values[i]; ref != nil {
 			m.Value, m.HasValue = ref.Float(clone.Raw)
 		}
 		fn(m)
 	}
+}
+
+// exempted evaluates the allow-lists of the matched rules that have one, leaving in ev.exempt
+// the rules that an allow-list entry exempts the record from; it reports whether there are any.
+func (ev *Evaluator) exempted(raw []byte, matched []int) bool {
+	ev.exempt = ev.exempt[:0]
+	need := false
+	for _, i := range matched {
+		if ev.e.hasAllow[i] {
+			need = true
+			break
+		}
+	}
+	if !need {
+		return false
+	}
+	for _, j := range ev.am.MatchTrusted(raw) {
+		i := ev.e.allowRule[j]
+		if slices.Contains(matched, i) && !slices.Contains(ev.exempt, i) {
+			ev.exempt = append(ev.exempt, i)
+		}
+	}
+	return len(ev.exempt) > 0
 }
 
 // Input is one file, object or stream of CloudTrail to read.
@@ -288,18 +397,40 @@ func (e *Engine) scanOne(ctx context.Context, ev *Evaluator, rd *cloudtrail.Read
 	return res
 }
 
-// ForRules compiles the patterns of rules, with their metric values, into an Engine whose
-// pattern i is rules[i].
+// ForRules compiles the patterns of rules, with their metric values, allow-lists and
+// ${account_id} bindings, into an Engine whose pattern i is rules[i]. A record that an entry of
+// a rule's allow-list exempts does not match that rule.
 func ForRules(rs []*rules.Rule) *Engine {
 	patterns := make([]*filterpattern.Pattern, len(rs))
 	values := make([]*filterpattern.Ref, len(rs))
+	var allow []*filterpattern.Pattern
+	var allowRule []int
+	hasAllow := make([]bool, len(rs))
+	bind := map[int]string{}
 	for i, r := range rs {
 		patterns[i] = r.Compiled
 		if ref := r.Metric.ValueRef; ref != nil && !isOne(r.Metric.Value) {
 			values[i] = ref
 		}
+		for _, a := range r.Allow {
+			for _, p := range a.Compiled {
+				allow = append(allow, p)
+				allowRule = append(allowRule, i)
+				hasAllow[i] = true
+			}
+		}
+		if r.UsesAccountID() {
+			bind[i] = r.Pattern
+		}
 	}
-	return NewEngine(patterns, values)
+	e := NewEngine(patterns, values)
+	if len(allow) > 0 {
+		e.allow, e.allowRule, e.hasAllow = filterpattern.NewSet(allow...), allowRule, hasAllow
+	}
+	if len(bind) > 0 {
+		e.bind, e.accounts = bind, map[string]*filterpattern.Set{}
+	}
+	return e
 }
 
 func isOne(v string) bool { return v == "" || v == "1" }

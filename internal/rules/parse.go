@@ -34,10 +34,11 @@ const (
 // The keys each mapping of a rule file accepts, for unknown-key errors and suggestions.
 var (
 	fileKeys       = []string{"pack", "description", "rules"}
-	ruleKeys       = []string{"id", "title", "description", "severity", "pattern", "metric", "alarm", "references", "remediation", "notes"}
+	ruleKeys       = []string{"id", "title", "description", "severity", "pattern", "metric", "alarm", "references", "remediation", "notes", "falsePositives", "allowFields", "allow"}
 	metricKeys     = []string{"name", "namespace", "value", "defaultValue", "dimensions", "unit"}
 	alarmKeys      = []string{"period", "statistic", "threshold", "comparisonOperator", "evaluationPeriods", "datapointsToAlarm", "treatMissingData"}
-	referencesKeys = []string{"cis", "securityHub", "mitre", "urls"}
+	referencesKeys = []string{"cis", "securityHub", "mitre", "stratus", "urls"}
+	allowKeys      = []string{"field", "values", "pattern"}
 )
 
 // CloudWatch's standard units (PutMetricFilter's MetricTransformation.Unit).
@@ -57,6 +58,7 @@ var (
 	idRE          = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._:-]*$`)
 	percentileRE  = regexp.MustCompile(`^p(100|[0-9]{1,2})(\.[0-9]{1,10})?$`)
 	mitreRE       = regexp.MustCompile(`^T[0-9]{4}(\.[0-9]{3})?$`)
+	stratusRE     = regexp.MustCompile(`^[a-z0-9]+\.[a-z-]+\.[a-z0-9-]+$`)
 	securityHubRE = regexp.MustCompile(`^[A-Za-z0-9]+\.[0-9]+$`)
 )
 
@@ -484,6 +486,18 @@ func (d *decoder) decodeRule(n ast.Node, pack string) *Rule {
 			r.Remediation = d.text(v, "remediation")
 		case "notes":
 			r.Notes = d.text(v, "notes")
+		case "falsePositives":
+			r.FalsePositives = d.text(v, "falsePositives")
+		case "allowFields":
+			list, ps := d.textList(v, "allowFields")
+			for i, f := range list {
+				if err := checkSelector(f); err != nil {
+					d.errorAt(ps[i], "allowFields: %v", err)
+				}
+			}
+			r.AllowFields = list
+		case "allow":
+			r.Allow = d.decodeAllow(v)
 		}
 	})
 	if !ok {
@@ -511,6 +525,12 @@ func (d *decoder) decodeRule(n ast.Node, pack string) *Rule {
 		p, err := filterpattern.Parse(r.Pattern)
 		if err != nil {
 			d.patternError(patternNode, r.Pattern, err)
+		} else if UsesAccountID(r.Pattern) {
+			// The pattern must stay valid once the account is filled in, as it is per account
+			// offline and per log group when deployed.
+			if _, err := filterpattern.Parse(BindAccountID(r.Pattern, "123456789012")); err != nil {
+				d.errorAt(nodePos(patternNode), "invalid pattern once %s is filled in: %v; use %s inside a quoted value", AccountIDParam, err, AccountIDParam)
+			}
 		}
 		r.Compiled = p
 	}
@@ -818,6 +838,9 @@ func (d *decoder) decodeReferences(n ast.Node, refs *References) {
 		case "mitre":
 			refs.MITRE = list
 			check(mitreRE.MatchString, "references.mitre: %q is not a MITRE ATT&CK technique id such as T1078 or T1078.004")
+		case "stratus":
+			refs.Stratus = list
+			check(stratusRE.MatchString, "references.stratus: %q is not a Stratus Red Team technique id such as aws.defense-evasion.cloudtrail-stop")
 		case "urls":
 			refs.URLs = list
 			check(func(s string) bool { return strings.HasPrefix(s, "https://") || strings.HasPrefix(s, "http://") }, "references.urls: %q is not an http(s) URL")

@@ -22,6 +22,10 @@ type Rule struct {
 	Remediation string                 // what to do when the rule fires
 	Notes       string                 // known problems, provenance; printed by 'rules show'
 
+	FalsePositives string   // when the rule fires on legitimate activity, and how to tell
+	AllowFields    []string // selectors an allow-list for this rule should key on, e.g. $.userIdentity.arn
+	Allow          []Allow  // records that match any of these do not match the rule
+
 	Pack   string // the pack the rule came from ("" for a file without `pack:`)
 	File   string // where the rule was defined: a path, or "packs/NAME.yaml" for built-ins
 	Line   int    // line of the rule's first key in File
@@ -81,6 +85,7 @@ type References struct {
 	CIS         []string // CIS AWS Foundations Benchmark controls, as "v1.2.0/3.3"
 	SecurityHub []string // Security Hub control ids, e.g. "CloudWatch.1"
 	MITRE       []string // MITRE ATT&CK technique ids, e.g. "T1078.004"
+	Stratus     []string // Stratus Red Team technique ids the rule catches, e.g. "aws.defense-evasion.cloudtrail-stop"
 	URLs        []string // further reading
 }
 
