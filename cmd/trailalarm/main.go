@@ -2,6 +2,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -39,12 +40,17 @@ func main() {
 
 // run executes the command line and returns the exit code; tests call it directly.
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	return runContext(context.Background(), args, stdin, stdout, stderr)
+}
+
+// runContext is run with a context whose end stops long-running commands as SIGTERM does.
+func runContext(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	root := newRootCmd()
 	root.SetArgs(args)
 	root.SetIn(stdin)
 	root.SetOut(stdout)
 	root.SetErr(stderr)
-	err := root.Execute()
+	err := root.ExecuteContext(ctx)
 	if err == nil {
 		return exitOK
 	}
@@ -73,6 +79,6 @@ controls and more. It evaluates CloudWatch Logs filter patterns with AWS's exact
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return &exitCodeError{code: exitError, err: fmt.Errorf("%w (see '%s --help')", err, c.CommandPath())}
 	})
-	root.AddCommand(newVersionCmd(), newTestMetricFilterCmd(), newScanCmd(), newRulesCmd(), newGenerateCmd(), newAlarmCmd(), newConfigCmd())
+	root.AddCommand(newVersionCmd(), newTestMetricFilterCmd(), newScanCmd(), newRulesCmd(), newGenerateCmd(), newAlarmCmd(), newConfigCmd(), newRunCmd())
 	return root
 }

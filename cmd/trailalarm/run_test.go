@@ -1,0 +1,205 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/trailalarm/trailalarm/internal/notify"
+	"github.com/trailalarm/trailalarm/internal/store"
+)
+
+// sampleFiles lists the sample CloudTrail files in delivery order.
+func sampleFiles(t *testing.T) []string {
+	t.Helper()
+	files, err := filepath.Glob(examples + "/AWSLogs/*/CloudTrail/*/*/*/*/*.json")
+	if err != nil || len(files) < 50 {
+		t.Fatalf("sample files: %v", err)
+	}
+	sort.Strings(files)
+	return files
+}
+
+// copyInto copies a file into dir atomically (write elsewhere, rename in), as a delivery would.
+func copyInto(t *testing.T, src, dir string) {
+	t.Helper()
+	data, err := os.ReadFile(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmp := filepath.Join(dir, "."+filepath.Base(src)+".tmp")
+	if err := os.WriteFile(tmp, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(tmp, filepath.Join(dir, filepath.Base(src))); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// receiver is a webhook endpoint that verifies signatures and counts alert IDs.
+type receiver struct {
+	mu   sync.Mutex
+	ids  map[string]int
+	bad  int
+	srv  *httptest.Server
+	want []byte
+}
+
+func newReceiver(t *testing.T, secret string) *receiver {
+	r := &receiver{ids: map[string]int{}}
+	r.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		body, _ := io.ReadAll(req.Body)
+		err := notify.VerifySignature([]byte(secret), req.Header.Get("X-Trailalarm-Timestamp"), req.Header.Get("X-Trailalarm-Signature"), body, time.Now(), 5*time.Minute)
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		if err != nil {
+			r.bad++
+			http.Error(w, err.Error(), http.StatusUnauthorized)
+			return
+		}
+		r.ids[req.Header.Get("X-Trailalarm-Id")]++
+	}))
+	t.Cleanup(r.srv.Close)
+	return r
+}
+
+func (r *receiver) snapshot() (map[string]int, int) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	out := map[string]int{}
+	for k, v := range r.ids {
+		out[k] = v
+	}
+	return out, r.bad
+}
+
+func writeRunConfig(t *testing.T, dir, folder, hook, secretEnv string) string {
+	t.Helper()
+	cfg := fmt.Sprintf(`sources:
+  - folder: %s
+    pollInterval: 1s
+store: %s
+notifiers:
+  - type: webhook
+    url: %s
+    secret: ${%s}
+  - type: file
+    path: %s
+server:
+  listen: off
+log:
+  format: json
+`, folder, filepath.Join(dir, "trailalarm.db"), hook, secretEnv, filepath.Join(dir, "alerts.jsonl"))
+	p := filepath.Join(dir, "trailalarm.yaml")
+	if err := os.WriteFile(p, []byte(cfg), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// TestRunDeliversAlerts runs the service in-process on the sample data: every rule alarm the
+// data triggers reaches the webhook (signed) and the file, with its evidence.
+func TestRunDeliversAlerts(t *testing.T) {
+	dir := t.TempDir()
+	folder := filepath.Join(dir, "cloudtrail")
+	os.MkdirAll(folder, 0o755)
+	for _, f := range sampleFiles(t) {
+		copyInto(t, f, folder)
+	}
+	const secret = "a-webhook-secret-of-some-length"
+	t.Setenv("TA_TEST_SECRET", secret)
+	rcv := newReceiver(t, secret)
+	cfgPath := writeRunConfig(t, dir, folder, rcv.srv.URL, "TA_TEST_SECRET")
+
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan int)
+	var stderr strings.Builder
+	go func() {
+		done <- runContext(ctx, []string{"run", "--config", cfgPath}, strings.NewReader(""), io.Discard, &syncWriter{w: &stderr})
+	}()
+	files := len(sampleFiles(t))
+	waitFor(t, 90*time.Second, func() bool {
+		ids, _ := rcv.snapshot()
+		return len(ids) >= 10 && processed(dir) == files
+	})
+	cancel() // as SIGTERM does
+	select {
+	case code := <-done:
+		if code != 0 {
+			t.Errorf("exit %d: %s", code, stderr.String())
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("run did not stop on SIGTERM")
+	}
+	ids, bad := rcv.snapshot()
+	if len(ids) < 10 || bad > 0 {
+		t.Fatalf("webhook received %d alerts (%d badly signed); log:\n%s", len(ids), bad, stderr.String())
+	}
+	for id, n := range ids {
+		if n != 1 {
+			t.Errorf("alert %s delivered %d times", id, n)
+		}
+	}
+	f, err := os.Open(filepath.Join(dir, "alerts.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 1<<20), 16<<20)
+	found := false
+	for sc.Scan() {
+		var a struct {
+			Rule     struct{ ID string }
+			To       string
+			Evidence []struct {
+				Principal, EventName, SourceIPAddress string
+			}
+		}
+		if err := json.Unmarshal(sc.Bytes(), &a); err != nil {
+			t.Fatal(err)
+		}
+		if a.Rule.ID == "securityhub:CloudWatch.3" && a.To == "ALARM" && len(a.Evidence) == 1 &&
+			a.Evidence[0].EventName == "ConsoleLogin" && a.Evidence[0].SourceIPAddress != "" {
+			found = true
+		}
+	}
+	if !found {
+		t.Error("the console sign-in without MFA alert, with its evidence, is not in the file")
+	}
+	// The store has every sample file's checkpoint behind it.
+	st, err := store.Open(filepath.Join(dir, "trailalarm.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	cps, err := st.Checkpoints(context.Background())
+	if err != nil || len(cps) != 1 || !strings.Contains(cps[0].Position, "218007301253_CloudTrail_us-east-1_20230710T1240Z") {
+		t.Errorf("checkpoints %+v, %v", cps, err)
+	}
+}
+
+type syncWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (s *syncWriter) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.w.Write(p)
+}
+
+var _ = exec.Command
