@@ -180,6 +180,9 @@ var oraclePatterns = []string{
 	`{ $.* = "us-east-1" && ($.errorCode NOT EXISTS || $.errorCode = "AccessDenied") }`,
 	`{ $.['userIdentity'].['accessKeyId'] = ASIA* }`,
 	`{ $.requestParameters.ipPermissions.items[0].ipRanges.items[*].cidrIp = "0.0.0.0/0" }`,
+	`{ ($.userAgent = "*Terraform*") || ($.userAgent = "*boto3*") }`,
+	`{ $.sourceIPAddress != "192.168.10.20" && $.userAgent NOT EXISTS || $.sourceIPAddress = 10.* }`,
+	`{ $.errorCode NOT EXISTS && $.userAgent = "AWS Internal" }`,
 }
 
 // TestSetAgreesWithOracle runs the CIS v1.2 patterns and the patterns above as one Set over
@@ -201,7 +204,7 @@ func TestSetAgreesWithOracle(t *testing.T) {
 		root, valid := oracleDecode(r)
 		var known []Known
 		if valid {
-			for _, sel := range []string{"$.eventName", "$.eventSource", "$.errorCode"} {
+			for _, sel := range []string{"$.eventName", "$.eventSource", "$.errorCode", "$.userAgent", "$.sourceIPAddress"} {
 				switch nodes := oracleSelect(root, MustParse(`{ `+sel+` = x }`).expr.cond.sel.steps); {
 				case len(nodes) == 0:
 					known = append(known, Known{Selector: sel, Missing: true})

@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"unsafe"
 )
 
 // Set is a compiled collection of patterns evaluated together: one pass over an event's bytes
@@ -35,6 +36,9 @@ type Set struct {
 	// requires, per selector slot, lists the JSON patterns that cannot match an event without a
 	// value at that selector.
 	requires map[int32][]int32
+	// patSlots, per JSON pattern, are the distinct selector slots it uses: when the caller of
+	// MatchKnown knows all of them, the pattern is decided from the known values alone.
+	patSlots [][]int32
 
 	pool sync.Pool
 }
@@ -65,6 +69,7 @@ func newSet(patterns []*Pattern) *Set {
 		needs:     make([][][]byte, len(patterns)),
 		keyGuards: map[int32]*keyGuard{},
 		requires:  map[int32][]int32{},
+		patSlots:  make([][]int32, len(patterns)),
 	}
 	guardIndex := map[int32]int{}
 	for i, p := range patterns {
@@ -86,6 +91,7 @@ func newSet(patterns []*Pattern) *Set {
 			}
 			s.needs[i] = requiredAny(p.expr)
 			s.addKeyGuards(i, s.progs[i])
+			s.patSlots[i] = usedSlots(s.progs[i], nil)
 			for _, slot := range requiredSlots(s.progs[i]) {
 				s.requires[slot] = append(s.requires[slot], int32(i))
 			}
@@ -199,12 +205,16 @@ type Matcher struct {
 	needCnt   []int32     // per pattern: how many known selectors guard it
 	cnt       []int32     // per pattern: how many known values it accepts (valid when cntGen == gen)
 	cntGen    []uint32
+	knownAt   []int32  // per slot: its index in the known values, or -1
+	direct    []bool   // per pattern: decided from the known values alone
+	dgen      []uint32 // per pattern: decided as matching when dgen == gen
 }
 
 // NewMatcher returns a Matcher for s.
 func (s *Set) NewMatcher() *Matcher {
 	n := len(s.patterns)
-	return &Matcher{set: s, mark: make([]uint32, n), needCnt: make([]int32, n), cnt: make([]int32, n), cntGen: make([]uint32, n), excl: make([]uint32, n)}
+	return &Matcher{set: s, mark: make([]uint32, n), needCnt: make([]int32, n), cnt: make([]int32, n), cntGen: make([]uint32, n), excl: make([]uint32, n),
+		direct: make([]bool, n), dgen: make([]uint32, n)}
 }
 
 // Match evaluates every pattern of the set against one log event message and returns the
@@ -299,7 +309,15 @@ func (m *Matcher) MatchKnown(event []byte, known ...Known) []int {
 			if got := m.cnt[i]; m.cntGen[i] != gen || got < need {
 				continue // a known value rules it out
 			}
-		} else if s.needs[i] != nil {
+		}
+		if m.direct[i] {
+			// Every selector of the pattern is known: decide it without the event.
+			if m.evalKnown(s.progs[i], known) {
+				m.dgen[i] = gen
+			}
+			continue
+		}
+		if need := m.needCnt[i]; need == 0 && s.needs[i] != nil {
 			if plain < 0 {
 				plain = 0
 				if bytes.IndexByte(event, '\\') < 0 {
@@ -325,6 +343,10 @@ func (m *Matcher) MatchKnown(event []byte, known ...Known) []int {
 		m.tokens = tokenize(m.tokens[:0], event)
 	}
 	for i, p := range s.patterns {
+		if p.kind == KindJSON && m.dgen[i] == gen {
+			m.matched = append(m.matched, i)
+			continue
+		}
 		if p.kind == KindJSON && m.mark[i] != gen {
 			continue
 		}
@@ -335,6 +357,38 @@ func (m *Matcher) MatchKnown(event []byte, known ...Known) []int {
 	return m.matched
 }
 
+// evalKnown evaluates an expression all of whose selectors are known: each has one string
+// value, or none (Missing).
+func (m *Matcher) evalKnown(c *cexpr, known []Known) bool {
+	switch c.op {
+	case exprAnd:
+		for _, k := range c.kids {
+			if !m.evalKnown(k, known) {
+				return false
+			}
+		}
+		return true
+	case exprOr:
+		for _, k := range c.kids {
+			if m.evalKnown(k, known) {
+				return true
+			}
+		}
+		return false
+	}
+	k := &known[m.knownAt[c.slot]]
+	switch c.cond.op {
+	case opNotExists:
+		return k.Missing
+	case opIsNull, opIsTrue, opIsFalse:
+		return false // a string is none of these
+	}
+	if k.Missing {
+		return false
+	}
+	return compareScalar(c.cond.op, &c.cond.val, unsafe.Slice(unsafe.StringData(k.Value), len(k.Value)), false)
+}
+
 // nextGen starts a new round of candidate marks.
 func (m *Matcher) nextGen() {
 	m.gen++
@@ -342,6 +396,7 @@ func (m *Matcher) nextGen() {
 		clear(m.mark)
 		clear(m.cntGen)
 		clear(m.excl)
+		clear(m.dgen)
 		m.gen = 1
 	}
 }
@@ -360,6 +415,21 @@ func (m *Matcher) knownGuards(known []Known) []*keyGuard {
 	s := m.set
 	m.knownSel, m.knownKG, m.knownSlot = m.knownSel[:0], m.knownKG[:0], m.knownSlot[:0]
 	clear(m.needCnt)
+	if len(m.knownAt) != s.nslots {
+		m.knownAt = make([]int32, s.nslots)
+	}
+	for i := range m.knownAt {
+		m.knownAt[i] = -1
+	}
+	defer func() {
+		// A pattern is decided from known values when it uses only known selectors.
+		for i, slots := range s.patSlots {
+			m.direct[i] = len(slots) > 0
+			for _, sl := range slots {
+				m.direct[i] = m.direct[i] && m.knownAt[sl] >= 0
+			}
+		}
+	}()
 	for _, k := range known {
 		var kg *keyGuard
 		sl, ok := s.slots[k.Selector]
@@ -371,6 +441,9 @@ func (m *Matcher) knownGuards(known []Known) []*keyGuard {
 		m.knownSel = append(m.knownSel, k.Selector)
 		m.knownKG = append(m.knownKG, kg)
 		m.knownSlot = append(m.knownSlot, sl)
+		if sl >= 0 {
+			m.knownAt[sl] = int32(len(m.knownSel) - 1)
+		}
 		if kg != nil {
 			for _, p := range kg.patterns {
 				m.needCnt[p]++
@@ -427,6 +500,20 @@ func (s *Set) addKeyGuards(i int, e *cexpr) {
 			kg.byValue[v] = append(kg.byValue[v], int32(i))
 		}
 	}
+}
+
+// usedSlots appends the distinct slots of e's conditions to dst.
+func usedSlots(e *cexpr, dst []int32) []int32 {
+	if e.op == exprCond {
+		if !slices.Contains(dst, e.slot) {
+			dst = append(dst, e.slot)
+		}
+		return dst
+	}
+	for _, k := range e.kids {
+		dst = usedSlots(k, dst)
+	}
+	return dst
 }
 
 // requiredSlots lists the selectors at which an event must have a value for e to hold: those

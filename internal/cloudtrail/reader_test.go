@@ -376,7 +376,7 @@ func TestFields(t *testing.T) {
 				t.Fatalf("Read: %d records, %v", len(res.recs), res.err)
 			}
 			for _, g := range []Record{got, res.recs[0]} {
-				g.Raw, g.File, g.Offset, g.Index, g.Exact, g.Missing = nil, "", 0, 0, 0, 0 // TestExactFields
+				g.Raw, g.File, g.Offset, g.Index, g.Exact, g.Missing, g.UserAgent, g.SourceIPAddress = nil, "", 0, 0, 0, 0, nil, nil // TestExactFields
 				if fmt.Sprint(g) != fmt.Sprint(tt.want) || !g.EventTime.Equal(tt.want.EventTime) {
 					t.Errorf("got  %+v\nwant %+v", g, tt.want)
 				}

@@ -27,6 +27,9 @@ type Record struct {
 	AWSRegion          string    // "awsRegion"
 	EventID            []byte    // "eventID"; a view like Raw, string(r.EventID) to keep it
 	ErrorCode          string    // "errorCode": "" when the call succeeded
+	// UserAgent and SourceIPAddress are views like Raw, for matchers; Clone does not keep them
+	// (cloudtrail.Summarize reads them from the record).
+	UserAgent, SourceIPAddress []byte
 
 	// Exact says which of EventName, EventSource, RecipientAccountID, AWSRegion and ErrorCode
 	// are the record's one string value of that key (present once, as a string), and Missing
@@ -49,11 +52,14 @@ const (
 	FieldRecipientAccountID
 	FieldAWSRegion
 	FieldErrorCode
+	FieldUserAgent
+	FieldSourceIPAddress
 )
 
 // Clone returns a copy of r that does not share memory with the reader.
 func (r *Record) Clone() Record {
 	c := *r
+	c.UserAgent, c.SourceIPAddress = nil, nil
 	buf := make([]byte, len(r.Raw)+len(r.EventID))
 	n := copy(buf, r.Raw)
 	copy(buf[n:], r.EventID)
@@ -94,6 +100,7 @@ type parser struct {
 	intern map[string]string
 	tmp    []byte // unescaped string values before interning
 	id     []byte // unescaped eventID
+	ua, ip []byte // unescaped userAgent and sourceIPAddress
 }
 
 // parseRecord validates raw as a single object and fills rec from it.
@@ -152,7 +159,8 @@ func (p *parser) fields(obj, buf []byte, rec *Record) error {
 	for _, x := range [...]struct {
 		k    key
 		flag Fields
-	}{{kEventName, FieldEventName}, {kEventSource, FieldEventSource}, {kRecipientAccountID, FieldRecipientAccountID}, {kAWSRegion, FieldAWSRegion}, {kErrorCode, FieldErrorCode}} {
+	}{{kEventName, FieldEventName}, {kEventSource, FieldEventSource}, {kRecipientAccountID, FieldRecipientAccountID}, {kAWSRegion, FieldAWSRegion}, {kErrorCode, FieldErrorCode},
+		{kUserAgent, FieldUserAgent}, {kSourceIPAddress, FieldSourceIPAddress}} {
 		switch s := f[x.k]; {
 		case !s.set:
 			rec.Missing |= x.flag
@@ -160,6 +168,8 @@ func (p *parser) fields(obj, buf []byte, rec *Record) error {
 			rec.Exact |= x.flag
 		}
 	}
+	rec.UserAgent, p.ua = p.view(buf, f[kUserAgent], p.ua)
+	rec.SourceIPAddress, p.ip = p.view(buf, f[kSourceIPAddress], p.ip)
 	rec.EventID = nil
 	if s := f[kEventID]; s.set && s.str {
 		rec.EventID = buf[s.start:s.end]
@@ -169,6 +179,23 @@ func (p *parser) fields(obj, buf []byte, rec *Record) error {
 		}
 	}
 	return nil
+}
+
+// view returns a string value's bytes, unescaped into scratch when needed, without copying
+// otherwise; nil for a missing or non-string value.
+func (p *parser) view(buf []byte, s span, scratch []byte) ([]byte, []byte) {
+	if !s.set || !s.str {
+		return nil, scratch
+	}
+	b := buf[s.start:s.end]
+	if s.esc {
+		scratch = unescape(scratch[:0], b)
+		return scratch, scratch
+	}
+	if b == nil {
+		b = []byte{}
+	}
+	return b, scratch
 }
 
 // maxIntern bounds the intern table: these fields have few distinct values,

@@ -35,6 +35,8 @@ const (
 	kAWSRegion
 	kEventID
 	kErrorCode
+	kUserAgent
+	kSourceIPAddress
 	kEventVersion
 	kRecords
 	kEvents
@@ -65,6 +67,10 @@ func lookupKey(b []byte) key {
 		return kEventID
 	case "errorCode":
 		return kErrorCode
+	case "userAgent":
+		return kUserAgent
+	case "sourceIPAddress":
+		return kSourceIPAddress
 	case "eventVersion":
 		return kEventVersion
 	case "Records":

@@ -57,7 +57,7 @@ func TestExactFields(t *testing.T) {
 		}
 	}
 	_, err := Read(strings.NewReader(`{"eventTime":"2024-01-01T00:00:00Z","eventName":"A","awsRegion":null}`), "t", Options{}, func(r *Record) error {
-		if want := FieldEventSource | FieldRecipientAccountID | FieldErrorCode; r.Missing != want {
+		if want := FieldEventSource | FieldRecipientAccountID | FieldErrorCode | FieldUserAgent | FieldSourceIPAddress; r.Missing != want {
 			t.Errorf("Missing = %b, want %b", r.Missing, want)
 		}
 		return nil

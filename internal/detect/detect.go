@@ -13,6 +13,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unsafe"
 
 	"github.com/trailalarm/trailalarm/filterpattern"
 	"github.com/trailalarm/trailalarm/internal/cloudtrail"
@@ -146,7 +147,12 @@ var knownFields = [...]struct {
 	{cloudtrail.FieldAWSRegion, "$.awsRegion", func(r *cloudtrail.Record) string { return r.AWSRegion }},
 	{cloudtrail.FieldRecipientAccountID, "$.recipientAccountId", func(r *cloudtrail.Record) string { return r.RecipientAccountID }},
 	{cloudtrail.FieldErrorCode, "$.errorCode", func(r *cloudtrail.Record) string { return r.ErrorCode }},
+	{cloudtrail.FieldUserAgent, "$.userAgent", func(r *cloudtrail.Record) string { return bstr(r.UserAgent) }},
+	{cloudtrail.FieldSourceIPAddress, "$.sourceIPAddress", func(r *cloudtrail.Record) string { return bstr(r.SourceIPAddress) }},
 }
+
+// bstr views b as a string without copying: the matcher uses the value only during Eval.
+func bstr(b []byte) string { return unsafe.String(unsafe.SliceData(b), len(b)) }
 
 // Eval evaluates one record and calls fn for each rule it matches, in rule order. rec is not
 // retained; the Match given to fn holds its own copy.
