@@ -108,6 +108,15 @@ func runService(ctx context.Context, cfg *config.Config, stdout, stderr io.Write
 		c, err := awsconf.Load(ctx, awsconf.Options{Region: cfg.AWS.Region, Profile: cfg.AWS.Profile, EndpointURL: cfg.AWS.EndpointURL})
 		return c, awsconf.Explain(err)
 	}
+	// Sources report problems to the runner's metrics once it exists; it is built after them.
+	var r *runner.Runner
+	onError := func(p *source.Problem) {
+		if r != nil {
+			r.Problem(p)
+			return
+		}
+		log.Warn("source problem", "source", p.Source, "kind", p.Kind, "input", p.Input, "err", p.Err)
+	}
 	var sources []source.Live
 	defer func() {
 		for _, s := range sources {
@@ -115,7 +124,7 @@ func runService(ctx context.Context, cfg *config.Config, stdout, stderr io.Write
 		}
 	}()
 	for _, sc := range cfg.Sources {
-		s, err := newLiveSource(ctx, sc, cfg, awsCfg, log)
+		s, err := newLiveSource(ctx, sc, cfg, awsCfg, onError)
 		if err != nil {
 			return fmt.Errorf("source %s: %w", sc.Name, err)
 		}
@@ -129,7 +138,7 @@ func runService(ctx context.Context, cfg *config.Config, stdout, stderr io.Write
 		}
 		notifiers = append(notifiers, n)
 	}
-	r, err := runner.New(ctx, runner.Options{Config: cfg, Rules: selected, Store: st, Sources: sources, Notifiers: notifiers, Log: log})
+	r, err = runner.New(ctx, runner.Options{Config: cfg, Rules: selected, Store: st, Sources: sources, Notifiers: notifiers, Log: log})
 	if err != nil {
 		return err
 	}
@@ -156,10 +165,7 @@ func newLogger(c config.Log, w io.Writer) *slog.Logger {
 	return slog.New(slog.NewTextHandler(w, opts))
 }
 
-func newLiveSource(ctx context.Context, sc config.Source, cfg *config.Config, awsCfg func() (aws.Config, error), log *slog.Logger) (source.Live, error) {
-	onError := func(p *source.Problem) {
-		log.Warn("source problem", "source", p.Source, "kind", p.Kind, "input", p.Input, "err", p.Err)
-	}
+func newLiveSource(ctx context.Context, sc config.Source, cfg *config.Config, awsCfg func() (aws.Config, error), onError func(*source.Problem)) (source.Live, error) {
 	switch sc.Kind() {
 	case "folder":
 		return source.NewFolder(source.FolderConfig{Path: sc.Folder, Rescan: sc.PollInterval.D(), OnError: onError})

@@ -50,11 +50,12 @@ func copyInto(t *testing.T, src, dir string) {
 
 // receiver is a webhook endpoint that verifies signatures and counts alert IDs.
 type receiver struct {
-	mu   sync.Mutex
-	ids  map[string]int
-	bad  int
-	srv  *httptest.Server
-	want []byte
+	mu       sync.Mutex
+	ids      map[string]int
+	bad      int
+	srv      *httptest.Server
+	down     int // answer this many requests with 503 first
+	refusals int
 }
 
 func newReceiver(t *testing.T, secret string) *receiver {
@@ -64,6 +65,11 @@ func newReceiver(t *testing.T, secret string) *receiver {
 		err := notify.VerifySignature([]byte(secret), req.Header.Get("X-Trailalarm-Timestamp"), req.Header.Get("X-Trailalarm-Signature"), body, time.Now(), 5*time.Minute)
 		r.mu.Lock()
 		defer r.mu.Unlock()
+		if r.refusals < r.down {
+			r.refusals++
+			http.Error(w, "down for maintenance", http.StatusServiceUnavailable)
+			return
+		}
 		if err != nil {
 			r.bad++
 			http.Error(w, err.Error(), http.StatusUnauthorized)
@@ -203,3 +209,49 @@ func (s *syncWriter) Write(p []byte) (int, error) {
 }
 
 var _ = exec.Command
+
+// TestRunNotifierDown: a receiver that is down does not hold up detection — every file is
+// processed while it refuses — and its alerts arrive once it is back, after retries.
+func TestRunNotifierDown(t *testing.T) {
+	dir := t.TempDir()
+	folder := filepath.Join(dir, "cloudtrail")
+	os.MkdirAll(folder, 0o755)
+	files := sampleFiles(t)
+	for _, f := range files {
+		copyInto(t, f, folder)
+	}
+	const secret = "a-webhook-secret-of-some-length"
+	t.Setenv("TA_TEST_SECRET", secret)
+	rcv := newReceiver(t, secret)
+	rcv.down = 1000 // down until told otherwise
+	cfgPath := writeRunConfig(t, dir, folder, rcv.srv.URL, "TA_TEST_SECRET")
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan int)
+	var stderr strings.Builder
+	go func() {
+		done <- runContext(ctx, []string{"run", "--config", cfgPath}, strings.NewReader(""), io.Discard, &syncWriter{w: &stderr})
+	}()
+	deadline := time.Now().Add(60 * time.Second)
+	for processed(dir) != len(files) {
+		if time.Now().After(deadline) {
+			t.Fatalf("detection held up: %d of %d files processed; log:\n%s", processed(dir), len(files), lastLines(stderr.String(), 30))
+		}
+		time.Sleep(250 * time.Millisecond)
+	}
+	rcv.mu.Lock()
+	refused := rcv.refusals
+	rcv.down = 0 // back up
+	rcv.mu.Unlock()
+	if refused == 0 {
+		t.Fatal("the receiver was never tried while down")
+	}
+	waitFor(t, 60*time.Second, func() bool { ids, _ := rcv.snapshot(); return len(ids) >= 10 })
+	cancel()
+	if code := <-done; code != 0 {
+		t.Errorf("exit %d: %s", code, stderr.String())
+	}
+	if !strings.Contains(stderr.String(), "will retry") {
+		t.Error("no retry was logged")
+	}
+}

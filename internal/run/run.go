@@ -123,6 +123,13 @@ func New(ctx context.Context, o Options) (*Runner, error) {
 	return r, nil
 }
 
+// Problem counts and logs bad input or a failed call that a source reported and went on from;
+// sources are given it as their OnError.
+func (r *Runner) Problem(p *source.Problem) {
+	r.m.badInput.WithLabelValues(p.Source, p.Kind).Inc()
+	r.log.Warn("source problem", "source", p.Source, "kind", p.Kind, "input", p.Input, "err", p.Err)
+}
+
 // Handler serves /healthz and /metrics.
 func (r *Runner) Handler() http.Handler {
 	mux := http.NewServeMux()

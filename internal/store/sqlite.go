@@ -54,7 +54,23 @@ func Open(path string) (*SQLite, error) {
 	s.w.SetMaxIdleConns(1)
 	s.w.SetConnMaxLifetime(0)
 	s.w.SetConnMaxIdleTime(0)
-	if err := s.migrate(context.Background()); err != nil {
+	// Switching a new file to WAL mode, which the first connection does, fails at once with
+	// SQLITE_BUSY (no busy handler applies) when another process opens the file at the same
+	// moment: retry for as long as a lock would be waited for.
+	for deadline := time.Now().Add(busyTimeout); ; {
+		err = s.migrate(context.Background())
+		if err == nil || !isBusy(err) || time.Now().After(deadline) {
+			break
+		}
+		s.w.Close()
+		time.Sleep(50 * time.Millisecond)
+		if s.w, err = sql.Open("sqlite", dsn(path, true)); err != nil {
+			return nil, fmt.Errorf("open store %s: %w", path, err)
+		}
+		s.w.SetMaxOpenConns(1)
+		s.w.SetMaxIdleConns(1)
+	}
+	if err != nil {
 		s.w.Close()
 		return nil, err
 	}
@@ -72,6 +88,12 @@ func Open(path string) (*SQLite, error) {
 		return nil, fmt.Errorf("open store %s: %w", path, err)
 	}
 	return s, nil
+}
+
+// isBusy reports SQLite's "database is locked".
+func isBusy(err error) bool {
+	msg := err.Error()
+	return strings.Contains(msg, "SQLITE_BUSY") || strings.Contains(msg, "database is locked")
 }
 
 // dsn builds the modernc.org/sqlite connection string. The settings, and why:

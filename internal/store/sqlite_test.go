@@ -474,3 +474,24 @@ func BenchmarkDueDelivered(b *testing.B) {
 	}
 	b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "deliveries/s")
 }
+
+// TestConcurrentFirstOpen: several processes (here, handles) opening a new file at the same
+// moment all succeed; the losers of the race to switch it to WAL mode wait and retry.
+func TestConcurrentFirstOpen(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "race.db")
+	errs := make(chan error, 6)
+	for range 6 {
+		go func() {
+			s, err := store.Open(path)
+			if err == nil {
+				err = s.Close()
+			}
+			errs <- err
+		}()
+	}
+	for range 6 {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
+	}
+}
