@@ -235,15 +235,52 @@ func (r *Runner) runSource(ctx context.Context, s source.Live) error {
 			return err
 		}
 		r.healthy.store(r.o.Now())
-		for _, u := range units {
-			if err := r.process(context.WithoutCancel(ctx), s, u); err != nil {
-				return err
-			}
-			if ctx.Err() != nil {
-				return nil
-			}
+		if err := r.processAll(context.WithoutCancel(ctx), ctx, s, units); err != nil {
+			return err
+		}
+		if ctx.Err() != nil {
+			return nil
 		}
 	}
+}
+
+// processAll reads and evaluates units on all cores, and commits their results one at a time
+// in the order the source gave them (their checkpoints assume it). When stop ends, the unit in
+// hand is finished and the rest are left for the next start.
+func (r *Runner) processAll(ctx, stop context.Context, s source.Live, units []source.Unit) error {
+	var todo []source.Unit
+	for _, u := range units {
+		done, err := r.o.Store.IsProcessed(ctx, store.Object{Source: s.Name(), Key: u.Key})
+		if err != nil {
+			return err
+		}
+		if done {
+			r.m.units.WithLabelValues(s.Name(), "duplicate").Inc()
+			if err := s.Done(ctx, u); err != nil {
+				return err
+			}
+			continue
+		}
+		todo = append(todo, u)
+	}
+	inputs := make([]detect.Input, len(todo))
+	for i, u := range todo {
+		inputs[i] = u.Input
+	}
+	errStop := errors.New("stopped")
+	err := r.engine.Scan(ctx, inputs, detect.Options{}, nil, func(res *detect.FileResult) error {
+		if err := r.commitUnit(ctx, s, todo[res.Index], res); err != nil {
+			return err
+		}
+		if stop.Err() != nil {
+			return errStop
+		}
+		return nil
+	})
+	if errors.Is(err, errStop) {
+		return nil
+	}
+	return err
 }
 
 // prune deletes what the retention period no longer keeps: delivered alerts older than it.
@@ -280,23 +317,9 @@ func (r *Runner) tick() {
 	r.poke()
 }
 
-// process reads one unit, evaluates it and commits its results with its checkpoint.
-func (r *Runner) process(ctx context.Context, s source.Live, u source.Unit) error {
+// commitUnit evaluates one unit's detection results and commits them with its checkpoint.
+func (r *Runner) commitUnit(ctx context.Context, s source.Live, u source.Unit, res *detect.FileResult) error {
 	obj := store.Object{Source: s.Name(), Key: u.Key}
-	if done, err := r.o.Store.IsProcessed(ctx, obj); err != nil {
-		return err
-	} else if done {
-		r.m.units.WithLabelValues(s.Name(), "duplicate").Inc()
-		return s.Done(ctx, u)
-	}
-	var res *detect.FileResult
-	err := r.engine.Scan(ctx, []detect.Input{u.Input}, detect.Options{Workers: 1}, nil, func(fr *detect.FileResult) error {
-		res = fr
-		return nil
-	})
-	if err != nil {
-		return err
-	}
 	name := s.Name()
 	r.m.records.WithLabelValues(name).Add(float64(res.Stats.Records))
 	if n := u.Input.Size(); n > 0 {
@@ -326,7 +349,7 @@ func (r *Runner) process(ctx context.Context, s source.Live, u source.Unit) erro
 		wall = now // live data: the clock also moves alarms on
 	}
 	r.advance(wall, &batch)
-	_, err = r.o.Store.Commit(ctx, batch)
+	_, err := r.o.Store.Commit(ctx, batch)
 	r.mu.Unlock()
 	if errors.Is(err, store.ErrAlreadyProcessed) {
 		r.m.units.WithLabelValues(name, "duplicate").Inc()
