@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/trailalarm/trailalarm/internal/config"
 	"github.com/trailalarm/trailalarm/internal/notify"
 	"github.com/trailalarm/trailalarm/internal/store"
 )
@@ -253,5 +254,33 @@ func TestRunNotifierDown(t *testing.T) {
 	}
 	if !strings.Contains(stderr.String(), "will retry") {
 		t.Error("no retry was logged")
+	}
+}
+
+func TestServerToken(t *testing.T) {
+	h := requireToken("s3cret", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("ok")) }))
+	for _, tt := range []struct {
+		path, auth string
+		want       int
+	}{
+		{"/healthz", "", 200},
+		{"/metrics", "", 401},
+		{"/metrics", "Bearer wrong", 401},
+		{"/metrics", "s3cret", 401},
+		{"/metrics", "Bearer s3cret", 200},
+	} {
+		rec := httptest.NewRecorder()
+		req := httptest.NewRequest("GET", tt.path, nil)
+		if tt.auth != "" {
+			req.Header.Set("Authorization", tt.auth)
+		}
+		h.ServeHTTP(rec, req)
+		if rec.Code != tt.want {
+			t.Errorf("%s with %q: %d, want %d", tt.path, tt.auth, rec.Code, tt.want)
+		}
+	}
+	// Without a token, only a loopback address may be served.
+	if _, err := serve(config.Server{Listen: "0.0.0.0:0"}, h, nil); err == nil || !strings.Contains(err.Error(), "server.token") {
+		t.Errorf("non-loopback without a token: %v", err)
 	}
 }

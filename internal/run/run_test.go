@@ -1,6 +1,13 @@
 package run
 
 import (
+	"context"
+	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -8,6 +15,8 @@ import (
 	"github.com/trailalarm/trailalarm/internal/alert"
 	"github.com/trailalarm/trailalarm/internal/config"
 	"github.com/trailalarm/trailalarm/internal/rules"
+	"github.com/trailalarm/trailalarm/internal/source"
+	"github.com/trailalarm/trailalarm/internal/store"
 )
 
 func testConfig(t *testing.T, yaml string) *config.Config {
@@ -101,5 +110,34 @@ func TestEvidenceCache(t *testing.T) {
 		Time: t0, From: alarm.StateOK, To: alarm.StateAlarm, Evidence: []string{"late", "gone"}, EvidenceCount: 2}}, e)
 	if len(a.Evidence) != 1 || a.EvidenceCount != 2 || a.Dimensions["Principal"] != "alice" || a.ID == "" {
 		t.Errorf("alert %+v", a)
+	}
+}
+
+func TestHandler(t *testing.T) {
+	st, err := store.Open(filepath.Join(t.TempDir(), "h.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	r, err := New(context.Background(), Options{Config: config.Default(), Rules: rules.DefaultSelection(), Store: st})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Problem(&source.Problem{Source: "s3://b/", Kind: source.ProblemMissing, Input: "k", Err: errors.New("gone")})
+	srv := httptest.NewServer(r.Handler())
+	defer srv.Close()
+	for path, want := range map[string]string{
+		"/healthz": `"status":"ok"`,
+		"/metrics": `trailalarm_source_errors_total{kind="missing_object",source="s3://b/"} 1`,
+	} {
+		resp, err := http.Get(srv.URL + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 200 || !strings.Contains(string(body), want) {
+			t.Errorf("%s: %d, body lacks %s", path, resp.StatusCode, want)
+		}
 	}
 }
