@@ -5,6 +5,8 @@ import (
 	"encoding/binary"
 	"math/bits"
 	"unsafe"
+
+	"github.com/trailalarm/trailalarm/internal/jsonstr"
 )
 
 // The JSON scanner reads an event's bytes once, validating that they are one JSON value (AWS
@@ -385,7 +387,7 @@ func (s *jsonScanner) object(active []*trie) bool {
 		if len(active) > 0 {
 			key := s.data[kstart:kend]
 			if esc {
-				s.keyBuf = unescape(s.keyBuf[:0], key)
+				s.keyBuf = jsonstr.Unescape(s.keyBuf[:0], key)
 				key = s.keyBuf
 			}
 			for _, n := range active {
@@ -465,71 +467,6 @@ func (s *jsonScanner) array(active []*trie) bool {
 		default:
 			return false
 		}
-	}
-}
-
-// unescape appends the decoded form of a JSON string body (already validated) to dst.
-func unescape(dst, src []byte) []byte {
-	for i := 0; i < len(src); i++ {
-		c := src[i]
-		if c != '\\' {
-			dst = append(dst, c)
-			continue
-		}
-		i++
-		switch src[i] {
-		case 'b':
-			dst = append(dst, '\b')
-		case 'f':
-			dst = append(dst, '\f')
-		case 'n':
-			dst = append(dst, '\n')
-		case 'r':
-			dst = append(dst, '\r')
-		case 't':
-			dst = append(dst, '\t')
-		case 'u':
-			r := rune(hexVal(src[i+1])<<12 | hexVal(src[i+2])<<8 | hexVal(src[i+3])<<4 | hexVal(src[i+4]))
-			i += 4
-			if r >= 0xD800 && r < 0xDC00 && i+6 < len(src) && src[i+1] == '\\' && src[i+2] == 'u' {
-				lo := rune(hexVal(src[i+3])<<12 | hexVal(src[i+4])<<8 | hexVal(src[i+5])<<4 | hexVal(src[i+6]))
-				if lo >= 0xDC00 && lo < 0xE000 {
-					r = (r-0xD800)<<10 + (lo - 0xDC00) + 0x10000
-					i += 6
-				}
-			}
-			dst = appendRune(dst, r)
-		default: // " \ /
-			dst = append(dst, src[i])
-		}
-	}
-	return dst
-}
-
-func hexVal(c byte) int {
-	switch {
-	case c >= '0' && c <= '9':
-		return int(c - '0')
-	case c >= 'a' && c <= 'f':
-		return int(c-'a') + 10
-	default:
-		return int(c-'A') + 10
-	}
-}
-
-func appendRune(dst []byte, r rune) []byte {
-	if r >= 0xD800 && r < 0xE000 {
-		r = 0xFFFD // a lone surrogate
-	}
-	switch {
-	case r < 0x80:
-		return append(dst, byte(r))
-	case r < 0x800:
-		return append(dst, 0xC0|byte(r>>6), 0x80|byte(r&0x3F))
-	case r < 0x10000:
-		return append(dst, 0xE0|byte(r>>12), 0x80|byte(r>>6&0x3F), 0x80|byte(r&0x3F))
-	default:
-		return append(dst, 0xF0|byte(r>>18), 0x80|byte(r>>12&0x3F), 0x80|byte(r>>6&0x3F), 0x80|byte(r&0x3F))
 	}
 }
 

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"sync"
 	"unsafe"
+
+	"github.com/trailalarm/trailalarm/internal/jsonstr"
 )
 
 // Set is a compiled collection of patterns evaluated together: one pass over an event's bytes
@@ -816,7 +818,7 @@ func (m *Matcher) hitText(h int32) []byte {
 	if !x.esc {
 		return raw
 	}
-	m.buf = unescape(m.buf[:0], raw)
+	m.buf = jsonstr.Unescape(m.buf[:0], raw)
 	return m.buf
 }
 

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"testing"
 	"unicode/utf8"
+
+	"github.com/trailalarm/trailalarm/internal/jsonstr"
 )
 
 func addSeeds(f *testing.F) {
@@ -97,7 +99,7 @@ func FuzzScan(f *testing.F) {
 			if err := json.Unmarshal(b, &want); err != nil {
 				t.Fatal(err)
 			}
-			if got := unescape(nil, in[i+1:end-1]); string(got) != want {
+			if got := jsonstr.Unescape(nil, in[i+1:end-1]); string(got) != want {
 				t.Fatalf("unescape = %q, want %q", got, want)
 			}
 		}

@@ -25,6 +25,8 @@ import (
 	"sync"
 
 	"github.com/klauspost/compress/gzip"
+
+	"github.com/trailalarm/trailalarm/internal/jsonstr"
 )
 
 // DefaultMaxRecordSize is the default limit on one record's size. CloudTrail
@@ -692,7 +694,7 @@ func (r *Reader) item(b []byte, start, end int, off int64, nest int, inMsg bool)
 		}
 		msg := b[m.start:m.end]
 		if m.esc {
-			r.msg = unescape(r.msg[:0], msg)
+			r.msg = jsonstr.Unescape(r.msg[:0], msg)
 			msg = r.msg
 		}
 		i := skipSpace(msg, 0)

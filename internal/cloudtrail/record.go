@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/trailalarm/trailalarm/internal/jsonstr"
 )
 
 // Record is one CloudTrail event: its JSON exactly as it appears in the input
@@ -141,7 +143,7 @@ func (p *parser) fields(obj, buf []byte, rec *Record) error {
 	}
 	tb := buf[t.start:t.end]
 	if t.esc {
-		p.tmp = unescape(p.tmp[:0], tb)
+		p.tmp = jsonstr.Unescape(p.tmp[:0], tb)
 		tb = p.tmp
 	}
 	ts, ok := parseTime(tb)
@@ -174,7 +176,7 @@ func (p *parser) fields(obj, buf []byte, rec *Record) error {
 	if s := f[kEventID]; s.set && s.str {
 		rec.EventID = buf[s.start:s.end]
 		if s.esc {
-			p.id = unescape(p.id[:0], rec.EventID)
+			p.id = jsonstr.Unescape(p.id[:0], rec.EventID)
 			rec.EventID = p.id
 		}
 	}
@@ -189,7 +191,7 @@ func (p *parser) view(buf []byte, s span, scratch []byte) ([]byte, []byte) {
 	}
 	b := buf[s.start:s.end]
 	if s.esc {
-		scratch = unescape(scratch[:0], b)
+		scratch = jsonstr.Unescape(scratch[:0], b)
 		return scratch, scratch
 	}
 	if b == nil {
@@ -210,7 +212,7 @@ func (p *parser) str(buf []byte, s span) string {
 	}
 	b := buf[s.start:s.end]
 	if s.esc {
-		p.tmp = unescape(p.tmp[:0], b)
+		p.tmp = jsonstr.Unescape(p.tmp[:0], b)
 		b = p.tmp
 	}
 	if p.intern == nil {

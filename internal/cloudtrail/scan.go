@@ -1,11 +1,11 @@
 package cloudtrail
 
 import (
-	"bytes"
 	"encoding/binary"
 	"math/bits"
-	"unicode/utf16"
 	"unicode/utf8"
+
+	"github.com/trailalarm/trailalarm/internal/jsonstr"
 )
 
 // This file holds the byte-level JSON scanner. It validates a whole value in
@@ -287,7 +287,7 @@ key:
 		if len(s.stack) == 1 {
 			k := b[i+1 : end-1]
 			if esc {
-				s.keyBuf = unescape(s.keyBuf[:0], k)
+				s.keyBuf = jsonstr.Unescape(s.keyBuf[:0], k)
 				k = s.keyBuf
 			}
 			cur = lookupKey(k)
@@ -374,7 +374,7 @@ func (s *scanner) str(b []byte, i int) (int, bool, status) {
 					return i, esc, stShort
 				}
 				for _, h := range b[i+2 : i+6] {
-					if unhex(h) < 0 {
+					if jsonstr.Unhex(h) < 0 {
 						_, st := s.fail(i, "invalid \\u escape in string")
 						return i, esc, st
 					}
@@ -463,91 +463,4 @@ func literal(b []byte, i int, lit string) (int, bool) {
 		}
 	}
 	return i + len(lit), true
-}
-
-func unhex(c byte) rune {
-	switch {
-	case c >= '0' && c <= '9':
-		return rune(c - '0')
-	case c >= 'a' && c <= 'f':
-		return rune(c - 'a' + 10)
-	case c >= 'A' && c <= 'F':
-		return rune(c - 'A' + 10)
-	}
-	return -1
-}
-
-// unescape appends the decoded content of a JSON string (without quotes) that
-// the scanner has already validated. Lone surrogates become U+FFFD, as in
-// encoding/json.
-func unescape(dst, s []byte) []byte {
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c != '\\' {
-			j := bytes.IndexByte(s[i:], '\\')
-			if j < 0 {
-				return append(dst, s[i:]...)
-			}
-			j += i
-			dst = append(dst, s[i:j]...)
-			i = j
-			continue
-		}
-		if i+1 >= len(s) {
-			return append(dst, c)
-		}
-		switch s[i+1] {
-		case 'b':
-			dst = append(dst, '\b')
-		case 'f':
-			dst = append(dst, '\f')
-		case 'n':
-			dst = append(dst, '\n')
-		case 'r':
-			dst = append(dst, '\r')
-		case 't':
-			dst = append(dst, '\t')
-		case 'u':
-			r, ok := hex4(s, i+2)
-			if !ok {
-				dst = append(dst, s[i:i+2]...)
-				i += 2
-				continue
-			}
-			i += 6
-			if utf16.IsSurrogate(r) {
-				r2, ok2 := rune(0), false
-				if i+1 < len(s) && s[i] == '\\' && s[i+1] == 'u' {
-					r2, ok2 = hex4(s, i+2)
-				}
-				if d := utf16.DecodeRune(r, r2); ok2 && d != utf8.RuneError {
-					i += 6
-					r = d
-				} else {
-					r = utf8.RuneError
-				}
-			}
-			dst = utf8.AppendRune(dst, r)
-			continue
-		default: // '"', '\\', '/'
-			dst = append(dst, s[i+1])
-		}
-		i += 2
-	}
-	return dst
-}
-
-func hex4(s []byte, i int) (rune, bool) {
-	if i+4 > len(s) {
-		return 0, false
-	}
-	var r rune
-	for _, c := range s[i : i+4] {
-		h := unhex(c)
-		if h < 0 {
-			return 0, false
-		}
-		r = r<<4 | h
-	}
-	return r, true
 }
