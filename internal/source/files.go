@@ -57,9 +57,9 @@ func Files(paths []string, stdin io.Reader) ([]*File, error) {
 	return out, nil
 }
 
-// isDocumentation recognises the notes people keep beside log archives (README, LICENSE,
-// SOURCE, *.md, *.txt), which a folder scan passes over rather than reporting as bad input. A
-// file named explicitly is always read.
+// isDocumentation recognises the notes and configuration people keep beside log archives
+// (README, LICENSE, SOURCE, *.md, *.txt, *.yaml), which a folder scan passes over rather than
+// reporting as bad input. A file named explicitly is always read.
 func isDocumentation(path string) bool {
 	base := strings.ToUpper(filepath.Base(path))
 	for _, p := range []string{"README", "LICENSE", "LICENCE", "SOURCE", "NOTICE", "COPYING"} {
@@ -67,7 +67,12 @@ func isDocumentation(path string) bool {
 			return true
 		}
 	}
-	return strings.HasSuffix(base, ".MD") || strings.HasSuffix(base, ".TXT")
+	for _, ext := range []string{".MD", ".TXT", ".YAML", ".YML"} {
+		if strings.HasSuffix(base, ext) {
+			return true
+		}
+	}
+	return false
 }
 
 // unwrapPathError keeps "no such file or directory" readable without repeating the path.
