@@ -1,6 +1,9 @@
 package filterpattern
 
-import "regexp"
+import (
+	"net/netip"
+	"regexp"
+)
 
 // Kind is the kind of a filter pattern, decided by its first non-blank character.
 type Kind uint8
@@ -69,6 +72,7 @@ type value struct {
 	core   string  // for strings: text without the wildcard stars at its ends
 	num    float64 // for numbers
 	re     *regexp.Regexp
+	cidrs  []netip.Prefix // valCIDR: the address ranges (see BindCIDRs)
 }
 
 // compareOp is a comparison or test in a condition.

@@ -11,6 +11,12 @@ import (
 // support scientific notation").
 func compareScalar(op compareOp, v *value, text []byte, isNumber bool) bool {
 	switch v.kind {
+	case valCIDR:
+		in := inRanges(v.cidrs, text)
+		if op == opNe {
+			return !in
+		}
+		return in
 	case valRegex:
 		m := v.re.Match(text)
 		if op == opNe {

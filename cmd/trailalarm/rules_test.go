@@ -25,8 +25,8 @@ func TestRulesList(t *testing.T) {
 
 	// Without --pack: every built-in rule.
 	_, out, _ = runCLI(t, "", "rules", "list")
-	if n := strings.Count(out, "\n"); n != 164+65 {
-		t.Errorf("rules list: %d lines, want 229 (header + 163 CIS and Security Hub rules + 65 threat rules)", n)
+	if n := strings.Count(out, "\n"); n != 164+65+3 {
+		t.Errorf("rules list: %d lines, want 232 (header + 163 CIS and Security Hub rules + 65 threat rules + 3 runbook rules)", n)
 	}
 	// The default selection, and a rule file next to a pack.
 	_, out, _ = runCLI(t, "", "rules", "list", "--pack", "default")
@@ -80,7 +80,7 @@ func TestRulesPacks(t *testing.T) {
 		Name  string `json:"name"`
 		Rules int    `json:"rules"`
 	}
-	if err := json.Unmarshal([]byte(out), &packs); code != 0 || err != nil || len(packs) != 13 {
+	if err := json.Unmarshal([]byte(out), &packs); code != 0 || err != nil || len(packs) != 14 {
 		t.Errorf("exit %d, %v: %s", code, err, out)
 	}
 }

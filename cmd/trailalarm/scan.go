@@ -27,6 +27,7 @@ import (
 type scanFlags struct {
 	packs, ruleFiles  []string
 	allow             []string // RULE=PATTERN allow-list entries
+	params            []string // NAME=VALUE rule parameters
 	since, until      string
 	accounts, regions []string
 	workers           int
@@ -88,6 +89,7 @@ anything matched; 2 on errors.`,
 	fl := cmd.Flags()
 	fl.StringArrayVar(&f.packs, "pack", nil, "built-in rule `PACK` to use (repeatable)")
 	fl.StringArrayVar(&f.ruleFiles, "rules", nil, "rule `FILE` to use (repeatable)")
+	fl.StringArrayVar(&f.params, "param", nil, "`NAME=VALUE`: the value of rule parameter NAME, lists comma-separated (repeatable)")
 	fl.StringArrayVar(&f.allow, "allow", nil, "`RULE=PATTERN`: records the filter pattern matches do not match rule RULE (an id or a glob such as threat:*; repeatable)")
 	fl.StringVar(&f.since, "since", "", "only events at or after `TIME` (RFC 3339, YYYY-MM-DD, or a duration before now such as 24h or 7d)")
 	fl.StringVar(&f.until, "until", "", "only events before `TIME` (same forms as --since)")
@@ -175,6 +177,13 @@ func runScan(cmd *cobra.Command, f scanFlags, args []string) error {
 		if err := rules.AddAllow(selected, id, a); err != nil {
 			return usageError(cmd, "--allow: "+err.Error())
 		}
+	}
+	params, err := rules.ParseParamFlags(f.params)
+	if err != nil {
+		return usageError(cmd, err.Error())
+	}
+	if selected, err = bindParams(cmd.ErrOrStderr(), selected, params, "--param"); err != nil {
+		return fail(err)
 	}
 	var bt *backtest.Backtest
 	if !f.noAlarms {
@@ -371,4 +380,24 @@ func isTerminal(w io.Writer) bool {
 	}
 	st, err := f.Stat()
 	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}
+
+// bindParams gives the rules' parameters their values (rules.Bind), reporting on stderr, one
+// line each, the rules skipped for a parameter without a value and the values no rule uses. It
+// is an error when every rule is skipped, or a value has the wrong type.
+func bindParams(stderr io.Writer, rs []*rules.Rule, values map[string]string, origin string) ([]*rules.Rule, error) {
+	bound, skipped, unused, err := rules.Bind(rs, values)
+	if err != nil {
+		return nil, err
+	}
+	for _, s := range skipped {
+		fmt.Fprintf(stderr, "trailalarm: %s\n", s)
+	}
+	for _, n := range unused {
+		fmt.Fprintf(stderr, "trailalarm: %s %s: none of the selected rules has this parameter\n", origin, n)
+	}
+	if len(bound) == 0 && len(skipped) > 0 {
+		return nil, fmt.Errorf("no rule left to evaluate: every selected rule needs a parameter value (see above)")
+	}
+	return bound, nil
 }

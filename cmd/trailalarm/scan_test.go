@@ -337,3 +337,60 @@ func TestScanAlarmOverrides(t *testing.T) {
 		t.Errorf("invalid period: exit %d, %s", code, errOut)
 	}
 }
+
+func TestScanRunbookParams(t *testing.T) {
+	code, out, errOut := runCLI(t, "", "scan", "--format", "jsonl", "--exit-code", "--pack", "runbook", "--param", "home_cidrs=203.0.113.0/24", examples)
+	if code != 1 {
+		t.Fatalf("exit %d, stderr %s", code, errOut)
+	}
+	var ips []string
+	for _, l := range strings.Split(strings.TrimSpace(out), "\n") {
+		var m struct {
+			Rule            string `json:"rule"`
+			EventName       string `json:"eventName"`
+			SourceIPAddress string `json:"sourceIPAddress"`
+		}
+		if err := json.Unmarshal([]byte(l), &m); err != nil {
+			t.Fatal(err)
+		}
+		if m.Rule != "runbook:console-login-outside-home" || m.EventName != "ConsoleLogin" {
+			t.Errorf("unexpected match %s", l)
+		}
+		ips = append(ips, m.SourceIPAddress)
+	}
+	if strings.Join(ips, ",") != "192.168.10.20,10.8.8.10" {
+		t.Errorf("sign-ins from %v", ips)
+	}
+	// The two rules without values are reported, one line each, and skipped.
+	for _, p := range []string{"allowed_regions", "break_glass_principals"} {
+		if !strings.Contains(errOut, "skipped: parameter "+p+" has no value") {
+			t.Errorf("stderr lacks %s:\n%s", p, errOut)
+		}
+	}
+	if n := strings.Count(errOut, "\n"); n != 2 {
+		t.Errorf("stderr has %d lines:\n%s", n, errOut)
+	}
+	// Both sign-ins are inside these ranges: nothing matches.
+	code, out, _ = runCLI(t, "", "scan", "--format", "jsonl", "--exit-code", "--pack", "runbook", "--param", "home_cidrs=192.168.0.0/16,10.8.0.0/13,2001:db8::/32", examples)
+	if code != 0 || out != "" {
+		t.Errorf("exit %d, output %q", code, out)
+	}
+}
+
+func TestScanParamErrors(t *testing.T) {
+	tests := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"scan", "--pack", "runbook", examples}, "skipped: parameter home_cidrs has no value"},
+		{[]string{"scan", "--pack", "runbook", "--param", "home_cidrs=203.0.113.0/33", examples}, `parameter home_cidrs: "203.0.113.0/33" is not a CIDR range`},
+		{[]string{"scan", "--pack", "runbook", "--param", "home_cidrs=office", examples}, `parameter home_cidrs: "office" is not a CIDR range`},
+		{[]string{"scan", "--pack", "runbook", "--param", "home_cidrs", examples}, "use NAME=VALUE"},
+	}
+	for _, tt := range tests {
+		code, out, errOut := runCLI(t, "", tt.args...)
+		if code != 2 || !strings.Contains(errOut, tt.want) || out != "" {
+			t.Errorf("%v: exit %d, stdout %.100q, stderr %q; want exit 2 and %q", tt.args, code, out, errOut, tt.want)
+		}
+	}
+}

@@ -20,17 +20,20 @@ import (
 
 // Config is the whole configuration.
 type Config struct {
-	Sources   []Source   `yaml:"sources"`
-	AWS       AWS        `yaml:"aws"`
-	Rules     Rules      `yaml:"rules"`
-	Store     string     `yaml:"store"`     // a SQLite file path (default ./trailalarm.db)
-	Retention Duration   `yaml:"retention"` // delivered alerts older than this are deleted (default 90 days)
-	Alarm     Alarm      `yaml:"alarm"`
-	Notifiers []Notifier `yaml:"notifiers"`
-	Routes    []Route    `yaml:"routes"`
-	Suppress  []Suppress `yaml:"suppress"`
-	Server    Server     `yaml:"server"`
-	Log       Log        `yaml:"log"`
+	Sources []Source `yaml:"sources"`
+	AWS     AWS      `yaml:"aws"`
+	Rules   Rules    `yaml:"rules"`
+	// Params are the values of rule parameters (name → a value or a list), for rules whose
+	// patterns refer to ${name}; ${ENV} is expanded in them as everywhere.
+	Params    map[string]ParamValue `yaml:"params"`
+	Store     string                `yaml:"store"`     // a SQLite file path (default ./trailalarm.db)
+	Retention Duration              `yaml:"retention"` // delivered alerts older than this are deleted (default 90 days)
+	Alarm     Alarm                 `yaml:"alarm"`
+	Notifiers []Notifier            `yaml:"notifiers"`
+	Routes    []Route               `yaml:"routes"`
+	Suppress  []Suppress            `yaml:"suppress"`
+	Server    Server                `yaml:"server"`
+	Log       Log                   `yaml:"log"`
 
 	File string `yaml:"-"` // where it was read from; "" for the defaults
 }
@@ -151,6 +154,37 @@ func (d *Duration) UnmarshalYAML(b []byte) error {
 	}
 	*d = Duration{d: v}
 	return nil
+}
+
+// ParamValue is the value of a rule parameter: one text, or a list written as a YAML list or
+// comma-separated. String gives it comma-separated, as rule parameters take it.
+type ParamValue struct{ list []string }
+
+// UnmarshalYAML reads a scalar or a list of scalars.
+func (p *ParamValue) UnmarshalYAML(unmarshal func(any) error) error {
+	var list []string
+	if err := unmarshal(&list); err == nil {
+		p.list = list
+		return nil
+	}
+	var s string
+	if err := unmarshal(&s); err != nil {
+		return fmt.Errorf("a parameter value must be text or a list of text")
+	}
+	p.list = []string{s}
+	return nil
+}
+
+// String returns the value, a list comma-separated.
+func (p ParamValue) String() string { return strings.Join(p.list, ",") }
+
+// ParamValues returns Params as rule parameters take them: name → text, lists comma-separated.
+func (c *Config) ParamValues() map[string]string {
+	out := make(map[string]string, len(c.Params))
+	for k, v := range c.Params {
+		out[k] = v.String()
+	}
+	return out
 }
 
 // Dur makes a Duration.

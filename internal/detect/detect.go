@@ -36,7 +36,7 @@ type Engine struct {
 	// recipientAccountId, into a Set of all rules for that account (the others shared as they
 	// are), so that a record is still scanned once and rules without it cost nothing extra.
 	patterns []*filterpattern.Pattern
-	bind     map[int]string // rule index -> pattern text with ${account_id}
+	bind     map[int]*rules.Rule // rule index -> the rule, whose pattern uses ${account_id}
 	mu       sync.Mutex
 	accounts map[string]*filterpattern.Set // account -> the Set with its patterns bound
 }
@@ -66,7 +66,7 @@ func (e *Engine) setFor(account string) *filterpattern.Set {
 		// A pattern that does not parse once bound (it was validated with a 12-digit account, so
 		// only an odd recipientAccountId can do that) keeps the placeholder, which then matches
 		// as the literal text "${account_id}".
-		if p, err := filterpattern.Parse(rules.BindAccountID(src, account)); err == nil {
+		if p, err := src.CompileFor(account); err == nil {
 			ps[i] = p
 		}
 	}
@@ -412,9 +412,14 @@ func ForRules(rs []*rules.Rule) *Engine {
 	var allow []*filterpattern.Pattern
 	var allowRule []int
 	hasAllow := make([]bool, len(rs))
-	bind := map[int]string{}
+	bind := map[int]*rules.Rule{}
 	for i, r := range rs {
 		patterns[i] = r.Compiled
+		if !r.Bound() {
+			// A rule whose parameters have no values is never evaluated (rules.Bind leaves it
+			// out; this guards callers that did not bind).
+			patterns[i] = neverMatches
+		}
 		if ref := r.Metric.ValueRef; ref != nil && !isOne(r.Metric.Value) {
 			values[i] = ref
 		}
@@ -425,8 +430,8 @@ func ForRules(rs []*rules.Rule) *Engine {
 				hasAllow[i] = true
 			}
 		}
-		if r.UsesAccountID() {
-			bind[i] = r.Pattern
+		if r.UsesAccountID() && r.Bound() {
+			bind[i] = r
 		}
 	}
 	e := NewEngine(patterns, values)
@@ -438,5 +443,8 @@ func ForRules(rs []*rules.Rule) *Engine {
 	}
 	return e
 }
+
+// neverMatches stands in for a rule that must not be evaluated.
+var neverMatches = filterpattern.MustParse(`{ $.eventVersion = 1 && $.eventVersion != 1 }`)
 
 func isOne(v string) bool { return v == "" || v == "1" }

@@ -13,11 +13,11 @@ func TestPacksLoad(t *testing.T) {
 	if _, err := builtin(); err != nil {
 		t.Fatalf("built-in packs: %v", err)
 	}
-	want := []string{"cis-1.2", "cis-1.3", "cis-1.4", "cis-1.5", "cis-2.0", "cis-3.0", "cis-4.0", "cis-5.0", "cis-6.0", "cis-7.0", "default", "securityhub", "threat"}
+	want := []string{"cis-1.2", "cis-1.3", "cis-1.4", "cis-1.5", "cis-2.0", "cis-3.0", "cis-4.0", "cis-5.0", "cis-6.0", "cis-7.0", "default", "runbook", "securityhub", "threat"}
 	if got := PackNames(); !slices.Equal(got, want) {
 		t.Fatalf("PackNames() = %v, want %v", got, want)
 	}
-	counts := map[string]int{"threat": 65, "cis-1.2": 14, "cis-1.3": 15, "cis-1.4": 15, "cis-1.5": 15, "cis-2.0": 15, "cis-3.0": 15,
+	counts := map[string]int{"threat": 65, "runbook": 3, "cis-1.2": 14, "cis-1.3": 15, "cis-1.4": 15, "cis-1.5": 15, "cis-2.0": 15, "cis-3.0": 15,
 		"cis-4.0": 15, "cis-5.0": 15, "cis-6.0": 15, "cis-7.0": 15, "securityhub": 14, "default": 15}
 	for _, p := range Packs() {
 		if p.Rules != counts[p.Name] {
@@ -37,8 +37,8 @@ func TestPacksLoad(t *testing.T) {
 			if r.Compiled == nil || r.Metric.ValueRef == nil {
 				t.Errorf("%s: not compiled", r.ID)
 			}
-			if p.Name == "threat" {
-				continue // not a CIS pack: checked by TestThreatPackShape
+			if p.Name == "threat" || p.Name == "runbook" {
+				continue // not a CIS pack: checked by TestThreatPackShape, TestRunbookPack
 			}
 			if r.Title == "" || r.Description == "" || r.Remediation == "" || len(r.References.CIS) == 0 {
 				t.Errorf("%s: missing title, description, remediation or CIS reference", r.ID)
@@ -56,7 +56,7 @@ func TestPackPatternsVerbatim(t *testing.T) {
 	entries := readCISPatterns(t)
 	all := map[string]*Rule{}
 	for _, r := range AllBuiltin() {
-		if r.Pack != "threat" { // not generated from the CIS reference
+		if r.Pack != "threat" && r.Pack != "runbook" { // not generated from the CIS reference
 			all[r.ID] = r
 		}
 	}
@@ -101,8 +101,8 @@ func TestBuiltinIDsUnique(t *testing.T) {
 		}
 		seen[r.ID] = r.File
 	}
-	if len(seen) != 163+65 {
-		t.Errorf("%d built-in rules, want 163 (CIS, Security Hub) + 65 (threat)", len(seen))
+	if len(seen) != 163+65+3 {
+		t.Errorf("%d built-in rules, want 163 (CIS, Security Hub) + 65 (threat) + 3 (runbook)", len(seen))
 	}
 }
 

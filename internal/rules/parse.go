@@ -34,7 +34,8 @@ const (
 // The keys each mapping of a rule file accepts, for unknown-key errors and suggestions.
 var (
 	fileKeys       = []string{"pack", "description", "rules"}
-	ruleKeys       = []string{"id", "title", "description", "severity", "pattern", "metric", "alarm", "references", "remediation", "notes", "falsePositives", "allowFields", "allow"}
+	ruleKeys       = []string{"id", "title", "description", "severity", "pattern", "metric", "alarm", "references", "remediation", "notes", "falsePositives", "allowFields", "allow", "params"}
+	paramKeys      = []string{"type", "description", "default"}
 	metricKeys     = []string{"name", "namespace", "value", "defaultValue", "dimensions", "unit"}
 	alarmKeys      = []string{"period", "statistic", "threshold", "comparisonOperator", "evaluationPeriods", "datapointsToAlarm", "treatMissingData"}
 	referencesKeys = []string{"cis", "securityHub", "mitre", "stratus", "urls"}
@@ -453,8 +454,8 @@ func (d *decoder) decodeRule(n ast.Node, pack string) *Rule {
 	at := nodePos(n)
 	r := &Rule{Pack: pack, File: d.file, Line: at.line, Column: at.col, Severity: defaultSeverity, Alarm: DefaultAlarm()}
 	var (
-		patternNode, metricNode, alarmNode, idNode ast.Node
-		hasID, hasTitle, hasPattern                bool
+		patternNode, metricNode, alarmNode, idNode, paramsNode ast.Node
+		hasID, hasTitle, hasPattern                            bool
 	)
 	ok := d.mapping(n, "a rule", ruleKeys, func(key string, k, v ast.Node) {
 		switch key {
@@ -498,6 +499,9 @@ func (d *decoder) decodeRule(n ast.Node, pack string) *Rule {
 			r.AllowFields = list
 		case "allow":
 			r.Allow = d.decodeAllow(v)
+		case "params":
+			paramsNode = v
+			r.Params = d.decodeParams(v)
 		}
 	})
 	if !ok {
@@ -522,10 +526,10 @@ func (d *decoder) decodeRule(n ast.Node, pack string) *Rule {
 	if !hasPattern || strings.TrimSpace(r.Pattern) == "" {
 		d.errorAt(at, "%s has no pattern: add `pattern:` with a CloudWatch Logs filter pattern", name)
 	} else {
-		p, err := filterpattern.Parse(r.Pattern)
+		p, err := d.checkParams(r, patternNode, paramsNode)
 		if err != nil {
 			d.patternError(patternNode, r.Pattern, err)
-		} else if UsesAccountID(r.Pattern) {
+		} else if p != nil && UsesAccountID(r.Pattern) && len(r.Params) == 0 {
 			// The pattern must stay valid once the account is filled in, as it is per account
 			// offline and per log group when deployed.
 			if _, err := filterpattern.Parse(BindAccountID(r.Pattern, "123456789012")); err != nil {
@@ -891,4 +895,128 @@ func editDistance(a, b string) int {
 		}
 	}
 	return d[len(a)][len(b)]
+}
+
+// decodeParams reads a rule's `params:` mapping: name → type, description, default.
+func (d *decoder) decodeParams(n ast.Node) []Param {
+	at := nodePos(n)
+	n = d.resolve(n)
+	var values []*ast.MappingValueNode
+	switch v := n.(type) {
+	case nil, *ast.NullNode:
+		return nil
+	case *ast.MappingNode:
+		values = v.Values
+	case *ast.MappingValueNode:
+		values = []*ast.MappingValueNode{v}
+	default:
+		d.errorAt(at, "params must be a mapping of parameter name to its type, description and default, found %s", describeNode(n))
+		return nil
+	}
+	var out []Param
+	seen := map[string]bool{}
+	for _, mv := range values {
+		kp := nodePos(mv.Key)
+		name, ok := scalarText(mv.Key)
+		if !ok || !paramNameRE.MatchString(name) {
+			d.errorAt(kp, "parameter name %q: use letters, digits and _ only, starting with a letter or _", name)
+			continue
+		}
+		if "${"+name+"}" == AccountIDParam {
+			d.errorAt(kp, "parameter %s is built in (the account the rule is evaluated for): do not declare it", name)
+			continue
+		}
+		if seen[name] {
+			d.errorAt(kp, "parameter %s is declared twice", name)
+			continue
+		}
+		seen[name] = true
+		p := Param{Name: name}
+		var typePos, defaultPos pos
+		hasType := false
+		d.mapping(mv.Value, "parameter "+name, paramKeys, func(key string, k, v ast.Node) {
+			switch key {
+			case "type":
+				hasType, typePos = true, nodePos(v)
+				t := strings.TrimSpace(d.text(v, "parameter type"))
+				switch t {
+				case "list of strings":
+					t = string(ParamStrings)
+				case "cidr list":
+					t = string(ParamCIDRs)
+				}
+				if !slices.Contains(paramTypes, t) {
+					d.errorAt(typePos, "%s", oneOf("parameter "+name+": type", t, paramTypes))
+				}
+				p.Type = ParamType(t)
+			case "description":
+				p.Description = d.text(v, "parameter description")
+			case "default":
+				defaultPos = nodePos(v)
+				list, _ := d.textList(v, "parameter default")
+				p.Default, p.HasDefault = strings.Join(list, ","), true
+			}
+		})
+		if !hasType {
+			d.errorAt(kp, "parameter %s has no type: add `type:` (one of %s)", name, strings.Join(paramTypes, ", "))
+			continue
+		}
+		if p.HasDefault && slices.Contains(paramTypes, string(p.Type)) {
+			if _, err := parseParamValue(p, p.Default); err != nil {
+				d.errorAt(defaultPos, "default of %v", err)
+			}
+		}
+		out = append(out, p)
+	}
+	return out
+}
+
+// checkParams compiles the rule's pattern; with parameters, with example values of each type
+// (and the defaults where given), reporting parameters that are declared but not used and ${…}
+// that are used but not declared. It returns nil and no error when it reported a problem itself.
+func (d *decoder) checkParams(r *Rule, patternNode, paramsNode ast.Node) (*filterpattern.Pattern, error) {
+	if len(r.Params) == 0 {
+		for _, m := range paramRefRE.FindAllStringSubmatch(r.Pattern, -1) {
+			if "${"+m[1]+"}" != AccountIDParam {
+				d.errorAt(nodePos(patternNode), "the pattern uses ${%s}, which the rule does not declare: add it under `params:`", m[1])
+				return nil, nil
+			}
+		}
+		return filterpattern.Parse(r.Pattern)
+	}
+	used := map[string]bool{}
+	for _, m := range paramRefRE.FindAllStringSubmatch(r.Pattern, -1) {
+		used[m[1]] = true
+	}
+	vals := map[string]paramValue{}
+	for _, p := range r.Params {
+		if !used[p.Name] {
+			d.errorAt(nodePos(paramsNode), "parameter %s is declared but the pattern does not use ${%s}", p.Name, p.Name)
+		}
+		text := probeValue(p.Type)
+		if p.HasDefault {
+			text = p.Default
+		}
+		v, err := parseParamValue(p, text)
+		if err != nil {
+			if v, err = parseParamValue(p, probeValue(p.Type)); err != nil {
+				return nil, nil // the type is reported already
+			}
+		}
+		vals[p.Name] = v
+	}
+	bd, err := r.bind(vals)
+	if err != nil {
+		d.errorAt(nodePos(patternNode), "invalid pattern: %v", err)
+		return nil, nil
+	}
+	p, err := bd.compile("")
+	if err == nil && r.UsesAccountID() {
+		_, err = bd.compile("123456789012")
+	}
+	if err != nil {
+		d.errorAt(nodePos(patternNode), "invalid pattern once the parameters are filled in: %v", refMessage(err))
+		return nil, nil
+	}
+	return p, nil
 }

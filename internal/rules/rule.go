@@ -26,6 +26,14 @@ type Rule struct {
 	AllowFields    []string // selectors an allow-list for this rule should key on, e.g. $.userIdentity.arn
 	Allow          []Allow  // records that match any of these do not match the rule
 
+	// Params are the parameters the pattern refers to as ${name}. A rule with parameters is
+	// evaluated only once Bind has given them values; until then Compiled holds the pattern with
+	// example values (so that metric references can be checked) and Bound reports false.
+	Params []Param
+	Values map[string]string // after Bind: each parameter's value as text (lists comma-separated)
+
+	binding *binding // after Bind: the pattern with the values filled in
+
 	Pack   string // the pack the rule came from ("" for a file without `pack:`)
 	File   string // where the rule was defined: a path, or "packs/NAME.yaml" for built-ins
 	Line   int    // line of the rule's first key in File
