@@ -79,6 +79,6 @@ controls and more. It evaluates CloudWatch Logs filter patterns with AWS's exact
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return &exitCodeError{code: exitError, err: fmt.Errorf("%w (see '%s --help')", err, c.CommandPath())}
 	})
-	root.AddCommand(newVersionCmd(), newTestMetricFilterCmd(), newScanCmd(), newRulesCmd(), newGenerateCmd(), newAlarmCmd(), newConfigCmd(), newRunCmd())
+	root.AddCommand(newVersionCmd(), newTestMetricFilterCmd(), newScanCmd(), newRulesCmd(), newGenerateCmd(), newAlarmCmd(), newConfigCmd(), newRunCmd(), newServeCmd())
 	return root
 }

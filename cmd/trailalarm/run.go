@@ -27,6 +27,7 @@ import (
 	"github.com/trailalarm/trailalarm/internal/notify"
 	"github.com/trailalarm/trailalarm/internal/rules"
 	runner "github.com/trailalarm/trailalarm/internal/run"
+	"github.com/trailalarm/trailalarm/internal/server"
 	"github.com/trailalarm/trailalarm/internal/source"
 	"github.com/trailalarm/trailalarm/internal/store"
 )
@@ -98,6 +99,9 @@ func runService(ctx context.Context, cfg *config.Config, stdout, stderr io.Write
 			return err
 		}
 	}
+	if selected, err = bindParams(stderr, selected, cfg.ParamValues(), "params:"); err != nil {
+		return err
+	}
 	st, err := store.Open(cfg.Store)
 	if err != nil {
 		return err
@@ -143,7 +147,10 @@ func runService(ctx context.Context, cfg *config.Config, stdout, stderr io.Write
 		return err
 	}
 	if cfg.Server.Listen != "off" {
-		srv, err := serve(cfg.Server, r.Handler(), log)
+		// The dashboard and API; the runner's /metrics and /healthz are mounted in it, and it
+		// checks the token itself (Bearer header or login cookie).
+		h := server.New(server.Options{Store: st, Rules: selected, Token: cfg.Server.Token, Metrics: r.Handler(), Health: r.Handler()})
+		srv, err := serve(cfg.Server, h, log)
 		if err != nil {
 			return err
 		}
@@ -258,13 +265,13 @@ func serve(c config.Server, h http.Handler, log *slog.Logger) (*http.Server, err
 	if err != nil {
 		return nil, fmt.Errorf("listen on %s: %w (set server.listen to another address, or off)", c.Listen, err)
 	}
-	srv := &http.Server{Handler: requireToken(c.Token, h), ReadHeaderTimeout: 10 * time.Second}
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second} // h checks the token (server.New)
 	go func() {
 		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			log.Error("server stopped", "err", err)
 		}
 	}()
-	log.Info("serving /healthz and /metrics", "address", ln.Addr().String())
+	log.Info("serving the dashboard, /api/v1/, /healthz and /metrics", "address", ln.Addr().String())
 	return srv, nil
 }
 

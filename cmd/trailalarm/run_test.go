@@ -284,3 +284,57 @@ func TestServerToken(t *testing.T) {
 		t.Errorf("non-loopback without a token: %v", err)
 	}
 }
+
+// TestRunParams: run passes the configuration's params to the rules; a bad value stops it at
+// start with the parameter named, and a rule without a value is reported and skipped.
+func TestRunParams(t *testing.T) {
+	dir := t.TempDir()
+	folder := filepath.Join(dir, "cloudtrail")
+	os.MkdirAll(folder, 0o755)
+	write := func(params string) string {
+		cfg := fmt.Sprintf("sources:\n  - folder: %s\nstore: %s\nrules:\n  packs: [runbook]\n%snotifiers:\n  - type: file\n    path: %s\nserver:\n  listen: off\n",
+			folder, filepath.Join(dir, "trailalarm.db"), params, filepath.Join(dir, "alerts.jsonl"))
+		p := filepath.Join(dir, "trailalarm.yaml")
+		if err := os.WriteFile(p, []byte(cfg), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	for params, want := range map[string]string{
+		"params:\n  home_cidrs: [203.0.113.0/24, 10.0.0.0/33]\n": `parameter home_cidrs: "10.0.0.0/33" is not a CIDR range`,
+		"": "no rule left to evaluate",
+	} {
+		var stderr strings.Builder
+		code := runContext(context.Background(), []string{"run", "--config", write(params)}, strings.NewReader(""), io.Discard, &syncWriter{w: &stderr})
+		if code != 2 || !strings.Contains(stderr.String(), want) {
+			t.Errorf("%q: exit %d, stderr %s; want exit 2 and %q", params, code, stderr.String(), want)
+		}
+		if params == "" && !strings.Contains(stderr.String(), "rule runbook:console-login-outside-home skipped: parameter home_cidrs has no value") {
+			t.Errorf("no skipped line: %s", stderr.String())
+		}
+	}
+	// With a value from the environment, the console rule runs and finds the sample sign-ins.
+	for _, f := range sampleFiles(t) {
+		copyInto(t, f, folder)
+	}
+	t.Setenv("TA_TEST_HOME", "203.0.113.0/24")
+	cfg := write("params:\n  home_cidrs: ${TA_TEST_HOME}\n")
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan int)
+	var stderr strings.Builder
+	go func() {
+		done <- runContext(ctx, []string{"run", "--config", cfg}, strings.NewReader(""), io.Discard, &syncWriter{w: &stderr})
+	}()
+	alerts := filepath.Join(dir, "alerts.jsonl")
+	waitFor(t, 90*time.Second, func() bool {
+		b, _ := os.ReadFile(alerts)
+		return strings.Contains(string(b), "runbook:console-login-outside-home")
+	})
+	cancel()
+	if code := <-done; code != 0 {
+		t.Errorf("exit %d: %s", code, stderr.String())
+	}
+	if !strings.Contains(stderr.String(), "runbook:break-glass-role-use skipped") {
+		t.Errorf("stderr: %s", stderr.String())
+	}
+}
