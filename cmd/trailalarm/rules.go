@@ -29,6 +29,9 @@ with them, written in YAML (see the README, "Rules and packs"). trailalarm has b
             Security Hub's CloudWatch.1–14, with the exact patterns Security Hub requires
   threat    attacker behaviour beyond CIS (credential theft, persistence, defense evasion,
             exfiltration, impact): every Stratus Red Team AWS technique; 'rules coverage'
+  runbook   the runbook alarms every team adapts, with parameters (--param on scan):
+            console sign-in outside home_cidrs, API calls outside allowed_regions,
+            break-glass role use by others
   default   what is used when no pack is named: securityhub plus cis-5.0:4.15 (AWS
             Organizations changes)
 
@@ -415,6 +418,17 @@ func writeRuleText(w io.Writer, r *rules.Rule) error {
 	line("defined at", fmt.Sprintf("%s:%d", r.File, r.Line))
 	line("pattern", r.Pattern)
 	line("pattern kind", r.Compiled.Kind().String())
+	for i, p := range r.Params {
+		label := ""
+		if i == 0 {
+			label = "parameters"
+		}
+		def := "no default: give it with --param"
+		if p.HasDefault {
+			def = "default " + p.Default
+		}
+		fmt.Fprintf(&b, "%-14s%s (%s, %s): %s\n", label, p.Name, p.Type, def, p.Description)
+	}
 	m := r.Metric
 	line("metric", fmt.Sprintf("%s/%s, value %s, unit %s", m.Namespace, m.Name, m.Value, m.Unit))
 	if m.DefaultValue != nil {

@@ -197,3 +197,10 @@ func TestRulesUsageErrors(t *testing.T) {
 		t.Errorf("unknown pack: %q", errOut)
 	}
 }
+
+func TestRulesShowParameters(t *testing.T) {
+	code, out, _ := runCLI(t, "", "rules", "show", "runbook:console-login-outside-home")
+	if code != 0 || !strings.Contains(out, "home_cidrs (cidrs, no default: give it with --param)") {
+		t.Errorf("exit %d:\n%s", code, out)
+	}
+}
