@@ -16,6 +16,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/trailalarm/trailalarm/internal/alarm"
+	"github.com/trailalarm/trailalarm/internal/backtest"
 	"github.com/trailalarm/trailalarm/internal/rules"
 )
 
@@ -208,7 +209,7 @@ func simulateSettings(cmd *cobra.Command, o *simulateOptions) (alarm.Settings, s
 		if err != nil {
 			return s, "", nil, err
 		}
-		s, name, def = ruleSettings(r.Alarm), r.ID, r.Metric.DefaultValue
+		s, name, def = backtest.Settings(r.Alarm, backtest.Overrides{}), r.ID, r.Metric.DefaultValue
 	}
 
 	fl := cmd.Flags()
@@ -304,24 +305,6 @@ func findRule(id string, files []string) (*rules.Rule, error) {
 		return nil, fmt.Errorf("--rule %q: no such rule in %s or the built-in packs (see 'trailalarm rules list')", id, strings.Join(files, ", "))
 	}
 	return nil, fmt.Errorf("--rule %q: no such built-in rule (see 'trailalarm rules list'; give --rules FILE for your own)", id)
-}
-
-// ruleSettings converts a rule's alarm into CloudWatch alarm settings.
-func ruleSettings(r rules.AlarmSettings) alarm.Settings {
-	s := alarm.Settings{
-		Period:             r.Period,
-		Threshold:          r.Threshold,
-		ComparisonOperator: alarm.ComparisonOperator(r.ComparisonOperator),
-		EvaluationPeriods:  r.EvaluationPeriods,
-		DatapointsToAlarm:  r.DatapointsToAlarm,
-		TreatMissingData:   alarm.TreatMissingData(r.TreatMissingData),
-	}
-	if strings.HasPrefix(r.Statistic, "p") {
-		s.ExtendedStatistic = r.Statistic
-	} else {
-		s.Statistic = r.Statistic
-	}
-	return s
 }
 
 // readSimulateData reads --data: CSV TIME,VALUE[,ID] or JSON lines {"t", "value", "id"}.

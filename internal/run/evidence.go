@@ -84,32 +84,12 @@ func (e *evidence) restore(rs []cachedRecord) {
 	}
 }
 
-// seriesKey encodes a metric series' dimensions as a key that decodes back.
-func seriesKey(dims [][2]string) string {
-	if len(dims) == 0 {
-		return ""
-	}
-	b, _ := json.Marshal(dims)
-	return string(b)
-}
-
-func seriesDims(key string) map[string]string {
-	out := map[string]string{}
-	var dims [][2]string
-	if key != "" && json.Unmarshal([]byte(key), &dims) == nil {
-		for _, d := range dims {
-			out[d[0]] = d[1]
-		}
-	}
-	return out
-}
-
 // newAlert turns a state change into the alert people receive.
 func newAlert(r *rules.Rule, t alarm.SeriesTransition, ev *evidence) alert.Alert {
 	a := alert.Alert{
 		Rule: alert.Rule{ID: r.ID, Title: r.Title, Severity: r.Severity.String(), Pack: r.Pack,
 			Description: r.Description, Remediation: r.Remediation, References: references(r)},
-		Dimensions: seriesDims(t.Key), Time: t.Time, From: t.From.String(), To: t.To.String(),
+		Dimensions: alarm.SeriesDimensions(t.Key), Time: t.Time, From: t.From.String(), To: t.To.String(),
 		Reason: t.Reason, EvidenceCount: t.EvidenceCount, Early: t.Early,
 	}
 	for _, id := range t.Evidence {

@@ -402,7 +402,7 @@ func (r *Runner) evaluate(res *detect.FileResult, b *store.Batch) {
 			continue
 		}
 		st := r.stream(m.Rule, first)
-		key := seriesKey(dims)
+		key := alarm.SeriesKey(dims)
 		id := string(m.Record.EventID)
 		// The record is evidence before the sample is added: an early ALARM cites it at once.
 		r.evidence[m.Rule].add(id, key, m.Record.EventTime, m.Record.Raw)

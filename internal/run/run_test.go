@@ -106,7 +106,7 @@ func TestEvidenceCache(t *testing.T) {
 	}
 	// An alert cites the records it can find.
 	ru := &rules.Rule{ID: "r", Title: "T"}
-	a := newAlert(ru, alarm.SeriesTransition{Key: seriesKey([][2]string{{"Principal", "alice"}}), Transition: alarm.Transition{
+	a := newAlert(ru, alarm.SeriesTransition{Key: alarm.SeriesKey([][2]string{{"Principal", "alice"}}), Transition: alarm.Transition{
 		Time: t0, From: alarm.StateOK, To: alarm.StateAlarm, Evidence: []string{"late", "gone"}, EvidenceCount: 2}}, e)
 	if len(a.Evidence) != 1 || a.EvidenceCount != 2 || a.Dimensions["Principal"] != "alice" || a.ID == "" {
 		t.Errorf("alert %+v", a)

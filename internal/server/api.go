@@ -88,7 +88,7 @@ func (s *Server) alarms(ctx context.Context) ([]Alarm, error) {
 		}
 		for _, ser := range rs.Stream.Series {
 			a := base
-			a.Dimensions = seriesDims(ser.Key)
+			a.Dimensions = alarm.SeriesDimensions(ser.Key)
 			a.State = ser.State.String()
 			if la, ok := latest[dimsKey(a.Dimensions)]; ok && la.To == a.State {
 				t := la.Time
@@ -98,18 +98,6 @@ func (s *Server) alarms(ctx context.Context) ([]Alarm, error) {
 		}
 	}
 	return out, nil
-}
-
-// seriesDims decodes a series key as internal/run writes it: JSON [[name, value], …].
-func seriesDims(key string) map[string]string {
-	out := map[string]string{}
-	var dims [][2]string
-	if key != "" && json.Unmarshal([]byte(key), &dims) == nil {
-		for _, d := range dims {
-			out[d[0]] = d[1]
-		}
-	}
-	return out
 }
 
 func dimsKey(d map[string]string) string {
