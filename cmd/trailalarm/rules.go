@@ -85,14 +85,9 @@ used when no pack is named.
 			if err := checkFormat(cmd, format); err != nil {
 				return err
 			}
-			var rs []*rules.Rule
-			if len(packs) == 0 && len(files) == 0 {
-				rs = rules.AllBuiltin()
-			} else {
-				var err error
-				if rs, err = rules.Select(packs, files); err != nil {
-					return &exitCodeError{code: exitError, err: err}
-				}
+			rs, err := rulesOrAllBuiltin(packs, files)
+			if err != nil {
+				return err
 			}
 			if format == "json" {
 				return writeJSON(cmd.OutOrStdout(), rulesJSON(rs))
@@ -510,14 +505,9 @@ run every such rule over that technique's detonation log and check that it fires
 			if err := checkFormat(cmd, format); err != nil {
 				return err
 			}
-			var rs []*rules.Rule
-			if len(packs) == 0 && len(files) == 0 {
-				rs = rules.AllBuiltin()
-			} else {
-				var err error
-				if rs, err = rules.Select(packs, files); err != nil {
-					return &exitCodeError{code: exitError, err: err}
-				}
+			rs, err := rulesOrAllBuiltin(packs, files)
+			if err != nil {
+				return err
 			}
 			c := rules.CoverageOf(rs)
 			if format == "json" {
@@ -549,4 +539,17 @@ func writeCoverageText(w io.Writer, c rules.Coverage) error {
 		fmt.Fprintf(tw, "%s\t(not covered)\n", k)
 	}
 	return tw.Flush()
+}
+
+// rulesOrAllBuiltin is the rules of the named packs and files, or every built-in rule when
+// none is named (what 'rules list' and 'rules coverage' show by default).
+func rulesOrAllBuiltin(packs, files []string) ([]*rules.Rule, error) {
+	if len(packs) == 0 && len(files) == 0 {
+		return rules.AllBuiltin(), nil
+	}
+	rs, err := rules.Select(packs, files)
+	if err != nil {
+		return nil, &exitCodeError{code: exitError, err: err}
+	}
+	return rs, nil
 }

@@ -660,20 +660,27 @@ func refMessage(err error) string {
 	return err.Error()
 }
 
-// decodeDimensions reads the name → reference mapping; it returns each value's position.
-func (d *decoder) decodeDimensions(n ast.Node, m *Metric) []pos {
+// mappingValues returns the entries of a mapping node; an empty node gives none, and anything
+// else is reported as what (a sentence saying what was expected) and gives ok false.
+func (d *decoder) mappingValues(n ast.Node, what string) ([]*ast.MappingValueNode, bool) {
 	at := nodePos(n)
 	n = d.resolve(n)
-	var values []*ast.MappingValueNode
 	switch v := n.(type) {
 	case nil, *ast.NullNode:
-		return nil
+		return nil, false
 	case *ast.MappingNode:
-		values = v.Values
+		return v.Values, true
 	case *ast.MappingValueNode:
-		values = []*ast.MappingValueNode{v}
-	default:
-		d.errorAt(at, "metric dimensions must be a mapping of dimension name to a reference such as $.eventName, found %s", describeNode(n))
+		return []*ast.MappingValueNode{v}, true
+	}
+	d.errorAt(at, "%s, found %s", what, describeNode(n))
+	return nil, false
+}
+
+// decodeDimensions reads the name → reference mapping; it returns each value's position.
+func (d *decoder) decodeDimensions(n ast.Node, m *Metric) []pos {
+	values, ok := d.mappingValues(n, "metric dimensions must be a mapping of dimension name to a reference such as $.eventName")
+	if !ok {
 		return nil
 	}
 	var ps []pos
@@ -899,18 +906,8 @@ func editDistance(a, b string) int {
 
 // decodeParams reads a rule's `params:` mapping: name → type, description, default.
 func (d *decoder) decodeParams(n ast.Node) []Param {
-	at := nodePos(n)
-	n = d.resolve(n)
-	var values []*ast.MappingValueNode
-	switch v := n.(type) {
-	case nil, *ast.NullNode:
-		return nil
-	case *ast.MappingNode:
-		values = v.Values
-	case *ast.MappingValueNode:
-		values = []*ast.MappingValueNode{v}
-	default:
-		d.errorAt(at, "params must be a mapping of parameter name to its type, description and default, found %s", describeNode(n))
+	values, ok := d.mappingValues(n, "params must be a mapping of parameter name to its type, description and default")
+	if !ok {
 		return nil
 	}
 	var out []Param
