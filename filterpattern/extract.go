@@ -153,7 +153,9 @@ func (r *Ref) Text(event []byte) (string, bool) {
 	if set == nil {
 		set = r.p.single
 	}
-	m := set.NewMatcher()
+	// Matchers are reused: a metric value or dimension is read for every match of a scan.
+	m := set.pool.Get().(*Matcher)
+	defer func() { m.data = nil; set.pool.Put(m) }()
 	if len(m.Match(event)) == 0 {
 		return "", false
 	}
