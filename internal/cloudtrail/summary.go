@@ -3,11 +3,12 @@ package cloudtrail
 import (
 	"encoding/json"
 	"strings"
+
+	"github.com/trailalarm/trailalarm/internal/jsonstr"
 )
 
 // Summary is what a person needs to know about one event at a glance: who did what, from
-// where, and whether it failed. It is built only for events that matched a rule, so it may
-// decode the record the ordinary way.
+// where, and whether it failed. It is built for events that matched a rule.
 type Summary struct {
 	EventID            string `json:"eventID"`
 	EventTime          string `json:"eventTime"`
@@ -42,22 +43,63 @@ type rawIdentity struct {
 	} `json:"sessionContext"`
 }
 
+// summaryFields are the top-level values a Summary is made of.
+type summaryFields struct {
+	EventID            string          `json:"eventID"`
+	EventTime          string          `json:"eventTime"`
+	EventName          string          `json:"eventName"`
+	EventSource        string          `json:"eventSource"`
+	AWSRegion          string          `json:"awsRegion"`
+	RecipientAccountID string          `json:"recipientAccountId"`
+	SourceIPAddress    string          `json:"sourceIPAddress"`
+	UserAgent          string          `json:"userAgent"`
+	ErrorCode          string          `json:"errorCode"`
+	ErrorMessage       string          `json:"errorMessage"`
+	UserIdentity       json.RawMessage `json:"userIdentity"`
+}
+
 // Summarize reads the summary fields of a raw record. Fields that are missing or of an
 // unexpected type are left empty; a record that is not a JSON object gives an error.
+//
+// It walks only the record's top level and decodes the few values it needs: a scan with many
+// matches summarizes every one, and decoding whole records (requestParameters and
+// responseElements can be large) cost more than the scan itself.
 func Summarize(raw []byte) (Summary, error) {
-	var r struct {
-		EventID            string          `json:"eventID"`
-		EventTime          string          `json:"eventTime"`
-		EventName          string          `json:"eventName"`
-		EventSource        string          `json:"eventSource"`
-		AWSRegion          string          `json:"awsRegion"`
-		RecipientAccountID string          `json:"recipientAccountId"`
-		SourceIPAddress    string          `json:"sourceIPAddress"`
-		UserAgent          string          `json:"userAgent"`
-		ErrorCode          string          `json:"errorCode"`
-		ErrorMessage       string          `json:"errorMessage"`
-		UserIdentity       json.RawMessage `json:"userIdentity"`
+	var r summaryFields
+	if !topLevel(raw, func(k, v []byte) {
+		switch string(k) {
+		case "eventID":
+			r.EventID = jsonString(v)
+		case "eventTime":
+			r.EventTime = jsonString(v)
+		case "eventName":
+			r.EventName = jsonString(v)
+		case "eventSource":
+			r.EventSource = jsonString(v)
+		case "awsRegion":
+			r.AWSRegion = jsonString(v)
+		case "recipientAccountId":
+			r.RecipientAccountID = jsonString(v)
+		case "sourceIPAddress":
+			r.SourceIPAddress = jsonString(v)
+		case "userAgent":
+			r.UserAgent = jsonString(v)
+		case "errorCode":
+			r.ErrorCode = jsonString(v)
+		case "errorMessage":
+			r.ErrorMessage = jsonString(v)
+		case "userIdentity":
+			r.UserIdentity = v
+		}
+	}) {
+		return summarizeSlow(raw)
 	}
+	return r.summary(), nil
+}
+
+// summarizeSlow is Summarize with encoding/json, for input the top-level walk cannot read.
+func summarizeSlow(raw []byte) (Summary, error) {
+	var r summaryFields
 	if err := json.Unmarshal(raw, &r); err != nil {
 		// A field of an unexpected type: fall back to a field-by-field decode.
 		var loose map[string]json.RawMessage
@@ -74,6 +116,10 @@ func Summarize(raw []byte) (Summary, error) {
 		r.UserAgent, r.ErrorCode, r.ErrorMessage = str("userAgent"), str("errorCode"), str("errorMessage")
 		r.UserIdentity = loose["userIdentity"]
 	}
+	return r.summary(), nil
+}
+
+func (r *summaryFields) summary() Summary {
 	var id rawIdentity
 	_ = json.Unmarshal(r.UserIdentity, &id) // a missing or odd identity leaves the principal unknown
 	s := Summary{
@@ -87,7 +133,7 @@ func Summarize(raw []byte) (Summary, error) {
 		s.SourceIdentity = id.SessionContext.SourceIdentity
 	}
 	s.Principal = principal(&id)
-	return s, nil
+	return s
 }
 
 // principal names who acted, the way people say it: "root", an IAM user's ARN, an assumed
@@ -129,4 +175,125 @@ func principal(id *rawIdentity) string {
 		return "account/" + id.AccountID
 	}
 	return "unknown"
+}
+
+// topLevel calls fn with each key of the JSON object raw and the bytes of its value, in order.
+// It reports false, having called fn for none or some keys, when raw is not an object it can
+// walk; values are passed over by counting brackets outside strings, not validated.
+func topLevel(raw []byte, fn func(key, value []byte)) bool {
+	i := skipWS(raw, 0)
+	if i >= len(raw) || raw[i] != '{' {
+		return false
+	}
+	i = skipWS(raw, i+1)
+	if i < len(raw) && raw[i] == '}' {
+		return skipWS(raw, i+1) == len(raw)
+	}
+	var keyBuf []byte
+	for {
+		if i >= len(raw) || raw[i] != '"' {
+			return false
+		}
+		end, esc := stringEnd(raw, i)
+		if end < 0 {
+			return false
+		}
+		key := raw[i+1 : end-1]
+		if esc {
+			keyBuf = jsonstr.Unescape(keyBuf[:0], key)
+			key = keyBuf
+		}
+		i = skipWS(raw, end)
+		if i >= len(raw) || raw[i] != ':' {
+			return false
+		}
+		start := skipWS(raw, i+1)
+		j := valueEnd(raw, start)
+		if j < 0 {
+			return false
+		}
+		fn(key, raw[start:j])
+		i = skipWS(raw, j)
+		if i >= len(raw) {
+			return false
+		}
+		switch raw[i] {
+		case ',':
+			i = skipWS(raw, i+1)
+		case '}':
+			return skipWS(raw, i+1) == len(raw)
+		default:
+			return false
+		}
+	}
+}
+
+func skipWS(b []byte, i int) int {
+	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r') {
+		i++
+	}
+	return i
+}
+
+// stringEnd returns the index after the closing quote of the string starting at b[i], and
+// whether it holds escapes; -1 when it does not end.
+func stringEnd(b []byte, i int) (int, bool) {
+	esc := false
+	for j := i + 1; j < len(b); j++ {
+		switch b[j] {
+		case '\\':
+			esc = true
+			j++
+		case '"':
+			return j + 1, esc
+		}
+	}
+	return -1, false
+}
+
+// valueEnd returns the index after the value starting at b[i], or -1.
+func valueEnd(b []byte, i int) int {
+	if i >= len(b) {
+		return -1
+	}
+	switch b[i] {
+	case '"':
+		end, _ := stringEnd(b, i)
+		return end
+	case '{', '[':
+		depth := 0
+		for j := i; j < len(b); j++ {
+			switch b[j] {
+			case '"':
+				end, _ := stringEnd(b, j)
+				if end < 0 {
+					return -1
+				}
+				j = end - 1
+			case '{', '[':
+				depth++
+			case '}', ']':
+				if depth--; depth == 0 {
+					return j + 1
+				}
+			}
+		}
+		return -1
+	}
+	j := i
+	for j < len(b) && b[j] != ',' && b[j] != '}' && b[j] != ']' && b[j] != ' ' && b[j] != '\t' && b[j] != '\n' && b[j] != '\r' {
+		j++
+	}
+	if j == i {
+		return -1
+	}
+	return j
+}
+
+// jsonString is the text of a JSON string value, or "" for any other value.
+func jsonString(v []byte) string {
+	if len(v) < 2 || v[0] != '"' || v[len(v)-1] != '"' {
+		return ""
+	}
+	return string(jsonstr.Unescape(nil, v[1:len(v)-1]))
 }

@@ -1,8 +1,11 @@
 package cloudtrail
 
 import (
+	"encoding/json"
+	"path/filepath"
 	"strings"
 	"testing"
+	"unicode/utf8"
 )
 
 func TestSummarize(t *testing.T) {
@@ -65,4 +68,60 @@ func TestExactFields(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+}
+
+// TestSummarizeAgreesWithDecoding: the top-level walk gives what decoding the whole record
+// gives, on every sample record.
+func TestSummarizeAgreesWithDecoding(t *testing.T) {
+	files, _ := filepath.Glob("../../examples/cloudtrail/AWSLogs/*/CloudTrail/*/*/*/*/*.json")
+	more, _ := filepath.Glob("testdata/*.json*")
+	n := 0
+	for _, f := range append(files, more...) {
+		ReadFile(f, Options{}, func(r *Record) error {
+			fast, err := Summarize(r.Raw)
+			slow, err2 := summarizeSlow(r.Raw)
+			if err != nil || err2 != nil || fast != slow {
+				t.Fatalf("%s offset %d:\nfast %+v %v\nslow %+v %v", f, r.Offset, fast, err, slow, err2)
+			}
+			n++
+			return nil
+		})
+	}
+	if n < 2900 {
+		t.Errorf("only %d records compared", n)
+	}
+}
+
+func FuzzSummarize(f *testing.F) {
+	f.Add([]byte(`{"eventName":"A","userIdentity":{"type":"Root"},"x":[1,{"y":"}"}]}`))
+	f.Add([]byte(`{"eventName":5,"eventName":"B"}`))
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		fast, err := Summarize(raw)
+		slow, err2 := summarizeSlow(raw)
+		// Records reach Summarize validated; on valid UTF-8 JSON that encoding/json decodes, both
+		// must agree (keys differing only in case are matched by encoding/json alone).
+		if err2 == nil && json.Valid(raw) && utf8.Valid(raw) && err == nil && fast != slow && !caseVariantKeys(raw) {
+			t.Fatalf("fast %+v\nslow %+v", fast, slow)
+		}
+	})
+}
+
+// caseVariantKeys reports keys that encoding/json would match case-insensitively.
+func caseVariantKeys(raw []byte) bool {
+	var m map[string]json.RawMessage
+	if json.Unmarshal(raw, &m) != nil {
+		return true
+	}
+	for k := range m {
+		switch k {
+		case "eventID", "eventTime", "eventName", "eventSource", "awsRegion", "recipientAccountId", "sourceIPAddress", "userAgent", "errorCode", "errorMessage", "userIdentity":
+		default:
+			for _, want := range []string{"eventID", "eventTime", "eventName", "eventSource", "awsRegion", "recipientAccountId", "sourceIPAddress", "userAgent", "errorCode", "errorMessage", "userIdentity"} {
+				if strings.EqualFold(k, want) {
+					return true
+				}
+			}
+		}
+	}
+	return false
 }
