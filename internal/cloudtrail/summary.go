@@ -66,32 +66,7 @@ type summaryFields struct {
 // responseElements can be large) cost more than the scan itself.
 func Summarize(raw []byte) (Summary, error) {
 	var r summaryFields
-	if !topLevel(raw, func(k, v []byte) {
-		switch string(k) {
-		case "eventID":
-			r.EventID = jsonString(v)
-		case "eventTime":
-			r.EventTime = jsonString(v)
-		case "eventName":
-			r.EventName = jsonString(v)
-		case "eventSource":
-			r.EventSource = jsonString(v)
-		case "awsRegion":
-			r.AWSRegion = jsonString(v)
-		case "recipientAccountId":
-			r.RecipientAccountID = jsonString(v)
-		case "sourceIPAddress":
-			r.SourceIPAddress = jsonString(v)
-		case "userAgent":
-			r.UserAgent = jsonString(v)
-		case "errorCode":
-			r.ErrorCode = jsonString(v)
-		case "errorMessage":
-			r.ErrorMessage = jsonString(v)
-		case "userIdentity":
-			r.UserIdentity = v
-		}
-	}) {
+	if !topLevel(raw, func(k, v []byte) { r.set(string(k), v) }) {
 		return summarizeSlow(raw)
 	}
 	return r.summary(), nil
@@ -106,17 +81,46 @@ func summarizeSlow(raw []byte) (Summary, error) {
 		if err2 := json.Unmarshal(raw, &loose); err2 != nil {
 			return Summary{}, err
 		}
-		str := func(k string) string {
-			var s string
-			json.Unmarshal(loose[k], &s)
-			return s
+		r = summaryFields{}
+		for k, v := range loose {
+			r.set(k, v)
 		}
-		r.EventID, r.EventTime, r.EventName, r.EventSource = str("eventID"), str("eventTime"), str("eventName"), str("eventSource")
-		r.AWSRegion, r.RecipientAccountID, r.SourceIPAddress = str("awsRegion"), str("recipientAccountId"), str("sourceIPAddress")
-		r.UserAgent, r.ErrorCode, r.ErrorMessage = str("userAgent"), str("errorCode"), str("errorMessage")
-		r.UserIdentity = loose["userIdentity"]
 	}
 	return r.summary(), nil
+}
+
+// set stores the value of a top-level key the summary uses; a non-string value of a string
+// field leaves it empty.
+func (r *summaryFields) set(key string, v []byte) {
+	var field *string
+	switch key {
+	case "eventID":
+		field = &r.EventID
+	case "eventTime":
+		field = &r.EventTime
+	case "eventName":
+		field = &r.EventName
+	case "eventSource":
+		field = &r.EventSource
+	case "awsRegion":
+		field = &r.AWSRegion
+	case "recipientAccountId":
+		field = &r.RecipientAccountID
+	case "sourceIPAddress":
+		field = &r.SourceIPAddress
+	case "userAgent":
+		field = &r.UserAgent
+	case "errorCode":
+		field = &r.ErrorCode
+	case "errorMessage":
+		field = &r.ErrorMessage
+	case "userIdentity":
+		r.UserIdentity = v
+		return
+	default:
+		return
+	}
+	*field = jsonString(v)
 }
 
 func (r *summaryFields) summary() Summary {
