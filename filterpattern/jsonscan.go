@@ -121,6 +121,11 @@ type jsonScanner struct {
 	open   []byte  // skip: the containers open, '{' or '['
 	trust  bool    // the caller vouches that data is valid JSON: skip without validating
 	keyBuf []byte
+
+	// find's result (Ref.TextMatched): the span of the value found.
+	found        bool
+	fstart, fend int
+	fesc         bool
 }
 
 // scan validates data as one JSON value and records the hits of the selectors in root. It

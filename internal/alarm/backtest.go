@@ -42,7 +42,11 @@ func Evaluate(s Settings, series Series, from, until time.Time) ([]Transition, e
 // Evaluate is the batch evaluator for an already validated alarm; see the function Evaluate.
 func (a *Alarm) Evaluate(series Series, from, until time.Time) []Transition {
 	def := series.DefaultValue
-	buckets := buildBuckets(series.Samples, def, a.stat == statPercentile)
+	return a.evaluateBuckets(buildBuckets(series.Samples, def, a.stat == statPercentile), def, from, until)
+}
+
+// evaluateBuckets is Evaluate over a series' minute buckets, sorted by time.
+func (a *Alarm) evaluateBuckets(buckets []bucket, def *float64, from, until time.Time) []Transition {
 	w := newWindow(a, def)
 	state := StateInsufficientData
 	var out []Transition
@@ -122,8 +126,14 @@ func newWindow(a *Alarm, def *float64) window {
 	return window{a: a, rng: make([]Datapoint, a.r), def: def}
 }
 
-// chunk is how many elements the slabs of Evaluated and Evidence are allocated by.
+// chunk is the most elements a slab of Evaluated or Evidence is allocated with.
 const chunk = 256
+
+// slab is the size of the next slab after one of size prev: small first, since most series of a
+// backtest change state once or twice, then doubling up to chunk.
+func slab(prev int) int {
+	return min(chunk, max(16, 2*prev))
+}
 
 // takeDatapoints returns n fresh datapoints with capacity n.
 func (w *window) takeDatapoints(n int) []Datapoint {
@@ -131,7 +141,7 @@ func (w *window) takeDatapoints(n int) []Datapoint {
 		return nil
 	}
 	if len(w.dps)+n > cap(w.dps) {
-		w.dps = make([]Datapoint, 0, max(chunk, n))
+		w.dps = make([]Datapoint, 0, max(slab(cap(w.dps)), n))
 	}
 	l := len(w.dps)
 	w.dps = w.dps[:l+n]
@@ -144,7 +154,7 @@ func (w *window) takeIDs(n int) []string {
 		return nil
 	}
 	if len(w.ids)+n > cap(w.ids) {
-		w.ids = make([]string, 0, max(chunk, n))
+		w.ids = make([]string, 0, max(slab(cap(w.ids)), n))
 	}
 	l := len(w.ids)
 	w.ids = w.ids[:l+n]

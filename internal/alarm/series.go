@@ -5,6 +5,7 @@ import (
 	"slices"
 	"sort"
 	"time"
+	"unsafe"
 )
 
 // MaxEvidence is how many sample IDs a Transition keeps; EvidenceCount has the full count.
@@ -56,21 +57,66 @@ func (b *bucket) add(s Sample, keepVals bool) {
 		b.vals = append(b.vals, v)
 	}
 	if s.ID != "" {
-		b.nids++
-		// Keep the earliest by event time, whatever the arrival order; ties keep arrival order.
-		ns := s.Time.UnixNano()
-		i := len(b.ids)
-		for i > 0 && b.ids[i-1].ns > ns {
-			i--
-		}
-		if i < MaxEvidence {
-			if len(b.ids) < MaxEvidence {
-				b.ids = append(b.ids, ref{})
-			}
-			copy(b.ids[i+1:], b.ids[i:])
-			b.ids[i] = ref{ns: ns, id: s.ID}
-		}
+		b.addID(s.Time.UnixNano(), s.ID, nil, nil)
 	}
+}
+
+// addID counts a sample ID and keeps it if it is among the MaxEvidence earliest by event time,
+// whatever the arrival order; ties keep arrival order. The ID is id, or else idb, copied only
+// when kept — into the arena al when it is not nil.
+func (b *bucket) addID(ns int64, id string, idb []byte, al *Arena) {
+	b.nids++
+	i := len(b.ids)
+	for i > 0 && b.ids[i-1].ns > ns {
+		i--
+	}
+	if i >= MaxEvidence {
+		return
+	}
+	if id == "" {
+		id = al.str(idb)
+	}
+	if len(b.ids) < MaxEvidence {
+		if b.ids == nil && al != nil {
+			b.ids = al.refs()
+		}
+		b.ids = append(b.ids, ref{})
+	}
+	copy(b.ids[i+1:], b.ids[i:])
+	b.ids[i] = ref{ns: ns, id: id}
+}
+
+// Arena hands out evidence IDs and the first few slots of buckets' ID lists from slabs shared
+// by the Builders of a backtest, so that a million sparse minutes cost a few hundred
+// allocations, not millions. Strings point into append-only chunks that are never written
+// again. The zero Arena is ready; it is not safe for concurrent use.
+type Arena struct {
+	arena []byte
+	slots []ref
+}
+
+// firstRefs is how many ID slots a bucket gets from the slab; more grow the usual way.
+const firstRefs = 2
+
+func (al *Arena) str(b []byte) string {
+	if al == nil || len(b) > 256 {
+		return string(b)
+	}
+	if len(al.arena)+len(b) > cap(al.arena) {
+		al.arena = make([]byte, 0, 64<<10)
+	}
+	n := len(al.arena)
+	al.arena = append(al.arena, b...)
+	return unsafe.String(&al.arena[n], len(b))
+}
+
+func (al *Arena) refs() []ref {
+	if len(al.slots)+firstRefs > cap(al.slots) {
+		al.slots = make([]ref, 0, 1024*firstRefs)
+	}
+	n := len(al.slots)
+	al.slots = al.slots[:n+firstRefs]
+	return al.slots[n : n : n+firstRefs]
 }
 
 // ref is a sample ID with its event time, in Unix nanoseconds.

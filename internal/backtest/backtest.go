@@ -68,16 +68,19 @@ func Settings(a rules.AlarmSettings, o Overrides) alarm.Settings {
 // Backtest collects the samples of one scan.
 type Backtest struct {
 	rules   []*rules.Rule
-	alarms  []*alarm.Alarm              // per rule
-	series  []map[string]*seriesSamples // per rule, by dimension key
-	minutes map[int64]bool              // minutes with records, for defaultValue
-	first   int64                       // earliest record minute, or 0
-	last    int64                       // latest record minute
+	alarms  []*alarm.Alarm         // per rule
+	series  []map[string]*seriesOf // per rule, by dimension key
+	key     []byte                 // scratch: the dimension key of the match at hand
+	arena   alarm.Arena            // every series' evidence IDs
+	minutes map[int64]bool         // minutes with records, for defaultValue
+	first   int64                  // earliest record minute, or 0
+	last    int64                  // latest record minute
 }
 
-type seriesSamples struct {
-	dims    []Dimension
-	samples []alarm.Sample
+// seriesOf is one metric series: its dimensions and its minutes as they fill.
+type seriesOf struct {
+	dims []Dimension
+	b    *alarm.Builder
 }
 
 // Dimension is one dimension of a metric series.
@@ -88,7 +91,7 @@ type Dimension struct {
 // New prepares a backtest of rs (in the scan's rule order), checking every rule's alarm as
 // PutMetricAlarm would; the error names the rule.
 func New(rs []*rules.Rule, o Overrides) (*Backtest, error) {
-	b := &Backtest{rules: rs, alarms: make([]*alarm.Alarm, len(rs)), series: make([]map[string]*seriesSamples, len(rs)), minutes: map[int64]bool{}}
+	b := &Backtest{rules: rs, alarms: make([]*alarm.Alarm, len(rs)), series: make([]map[string]*seriesOf, len(rs)), minutes: map[int64]bool{}}
 	var errs []string
 	for i, r := range rs {
 		a, err := alarm.New(Settings(r.Alarm, o))
@@ -97,7 +100,7 @@ func New(rs []*rules.Rule, o Overrides) (*Backtest, error) {
 			continue
 		}
 		b.alarms[i] = a
-		b.series[i] = map[string]*seriesSamples{}
+		b.series[i] = map[string]*seriesOf{}
 	}
 	if len(errs) > 0 {
 		return nil, fmt.Errorf("invalid alarm settings:\n  %s", strings.Join(errs, "\n  "))
@@ -122,31 +125,39 @@ func (b *Backtest) Add(res *detect.FileResult) {
 }
 
 // addMatch publishes one match as its metric filter would: no sample when the metric value is
-// not a number or a dimension's value is missing from the record.
+// not a number or a dimension's value is missing from the record. The record matched, so the
+// dimensions are read with TextMatched (the value only, not a second scan of the record), and
+// a series that exists costs no allocation.
 func (b *Backtest) addMatch(m *detect.Match) {
 	r := b.rules[m.Rule]
 	if b.alarms[m.Rule] == nil || !m.HasValue {
 		return
 	}
-	var dims []Dimension
-	var key strings.Builder
-	for _, d := range r.Metric.Dimensions {
-		v, ok := d.Ref.Text(m.Record.Raw)
-		if !ok {
+	b.key = b.key[:0]
+	var bounds [3][2]int // where each dimension's value lies in the key; rules have at most 3
+	for i, d := range r.Metric.Dimensions {
+		b.key = append(b.key, d.Name...)
+		b.key = append(b.key, 0)
+		start := len(b.key)
+		var ok bool
+		if b.key, ok = d.Ref.AppendMatched(b.key, m.Record.Raw); !ok {
 			return
 		}
-		dims = append(dims, Dimension{Name: d.Name, Value: v})
-		key.WriteString(d.Name)
-		key.WriteByte(0)
-		key.WriteString(v)
-		key.WriteByte(0)
+		if i < len(bounds) {
+			bounds[i] = [2]int{start, len(b.key)}
+		}
+		b.key = append(b.key, 0)
 	}
-	ss := b.series[m.Rule][key.String()]
+	ss := b.series[m.Rule][string(b.key)] // no allocation: the compiler looks up the bytes
 	if ss == nil {
-		ss = &seriesSamples{dims: dims}
-		b.series[m.Rule][key.String()] = ss
+		ss = &seriesOf{b: b.alarms[m.Rule].NewBuilder(&b.arena)}
+		for i, d := range r.Metric.Dimensions {
+			bd := bounds[min(i, len(bounds)-1)]
+			ss.dims = append(ss.dims, Dimension{Name: d.Name, Value: string(b.key[bd[0]:bd[1]])})
+		}
+		b.series[m.Rule][string(b.key)] = ss
 	}
-	ss.samples = append(ss.samples, alarm.Sample{Time: m.Record.EventTime, Value: m.Value, ID: string(m.Record.EventID)})
+	ss.b.Add(m.Record.EventTime, m.Value, m.Record.EventID)
 }
 
 // Result is the transitions of one metric series of one rule.
@@ -181,18 +192,17 @@ func (b *Backtest) Run(from, until time.Time) []Result {
 		sort.Strings(keys)
 		if len(keys) == 0 {
 			keys = append(keys, "") // a rule that never matched still has its one series
-			b.series[i][""] = &seriesSamples{}
+			b.series[i][""] = &seriesOf{b: a.NewBuilder(&b.arena)}
 		}
 		for _, k := range keys {
 			ss := b.series[i][k]
-			series := alarm.Series{DefaultValue: r.Metric.DefaultValue, Samples: ss.samples}
 			if r.Metric.DefaultValue != nil && len(r.Metric.Dimensions) == 0 {
 				// A minute with records but no match publishes the defaultValue.
 				for m := range b.minutes {
-					series.Samples = append(series.Samples, alarm.Sample{Time: time.Unix(m*60, 0), NoMatch: true})
+					ss.b.AddNoMatch(time.Unix(m*60, 0))
 				}
 			}
-			out = append(out, Result{Rule: r, Dimensions: ss.dims, Transitions: a.Evaluate(series, from, until)})
+			out = append(out, Result{Rule: r, Dimensions: ss.dims, Transitions: a.EvaluateBuilt(ss.b, r.Metric.DefaultValue, from, until)})
 		}
 	}
 	return out

@@ -95,6 +95,10 @@ func TestSummarizeAgreesWithDecoding(t *testing.T) {
 func FuzzSummarize(f *testing.F) {
 	f.Add([]byte(`{"eventName":"A","userIdentity":{"type":"Root"},"x":[1,{"y":"}"}]}`))
 	f.Add([]byte(`{"eventName":5,"eventName":"B"}`))
+	f.Add([]byte(`{"userIdentity":{"type":"AssumedRole","arn":5,"arn":"arn:aws:sts::1:assumed-role/R/s","principalId":"A:s"}}`))
+	f.Add([]byte(`{"userIdentity":{"type":"AssumedRole","principalId":"A:s","sessionContext":{"sessionIssuer":{"userName":"R"},"sessionIssuer":{"arn":null},"sourceIdentity":"x"}}}`))
+	f.Add([]byte(`{"userIdentity":{"type":"AWSService","invokedBy":"ec2.amazonaws.com","sessionContext":"odd"}}`))
+	f.Add([]byte(`{"userIdentity":{"type":"Root","userName":"\u0041b","accountId":"1"}}`))
 	f.Fuzz(func(t *testing.T, raw []byte) {
 		fast, err := Summarize(raw)
 		slow, err2 := summarizeSlow(raw)
@@ -112,6 +116,9 @@ func caseVariantKeys(raw []byte) bool {
 	if json.Unmarshal(raw, &m) != nil {
 		return true
 	}
+	if id, ok := m["userIdentity"]; ok && nestedCaseVariant(id) {
+		return true
+	}
 	for k := range m {
 		switch k {
 		case "eventID", "eventTime", "eventName", "eventSource", "awsRegion", "recipientAccountId", "sourceIPAddress", "userAgent", "errorCode", "errorMessage", "userIdentity":
@@ -121,6 +128,26 @@ func caseVariantKeys(raw []byte) bool {
 					return true
 				}
 			}
+		}
+	}
+	return false
+}
+
+// nestedCaseVariant reports keys inside a userIdentity value that differ from the ones the
+// summary reads only in case, which encoding/json alone would match.
+func nestedCaseVariant(raw json.RawMessage) bool {
+	var m map[string]json.RawMessage
+	if json.Unmarshal(raw, &m) != nil {
+		return false
+	}
+	for k, v := range m {
+		for _, want := range []string{"type", "principalId", "arn", "accountId", "userName", "invokedBy", "sourceIdentity", "sessionContext", "sessionIssuer"} {
+			if k != want && strings.EqualFold(k, want) {
+				return true
+			}
+		}
+		if nestedCaseVariant(v) {
+			return true
 		}
 	}
 	return false

@@ -182,7 +182,7 @@ func (ev *Evaluator) Eval(rec *cloudtrail.Record, fn func(Match)) {
 		}
 		m := Match{Rule: i, Record: clone, Value: 1, HasValue: true}
 		if ref := ev.e.values[i]; ref != nil {
-			m.Value, m.HasValue = ref.Float(clone.Raw)
+			m.Value, m.HasValue = ref.FloatMatched(clone.Raw) // the record matched: read the value only
 		}
 		fn(m)
 	}

@@ -367,6 +367,9 @@ func orDash(s string) string {
 
 // clean makes an untrusted value safe and short for one line of a terminal.
 func clean(s string, max int) string {
+	if len(s) <= max && printableASCII(s) {
+		return s // the usual case, and the report cleans every value it prints
+	}
 	var b strings.Builder
 	for _, r := range s {
 		switch {
@@ -381,6 +384,16 @@ func clean(s string, max int) string {
 		out = string([]rune(out)[:max-1]) + "…"
 	}
 	return out
+}
+
+// printableASCII reports whether s is all printable ASCII, which clean leaves as it is.
+func printableASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < 0x20 || s[i] > 0x7e {
+			return false
+		}
+	}
+	return true
 }
 
 // Finish writes the report (text and JSON) or flushes it (JSONL).
