@@ -80,5 +80,7 @@ controls and more. It evaluates CloudWatch Logs filter patterns with AWS's exact
 		return &exitCodeError{code: exitError, err: fmt.Errorf("%w (see '%s --help')", err, c.CommandPath())}
 	})
 	root.AddCommand(newVersionCmd(), newTestMetricFilterCmd(), newScanCmd(), newRulesCmd(), newGenerateCmd(), newAlarmCmd(), newConfigCmd(), newRunCmd(), newServeCmd())
+	root.AddCommand(newPlanCmd(), newApplyCmd(), newExportCmd())
+	root.AddCommand(newAuditCmd())
 	return root
 }

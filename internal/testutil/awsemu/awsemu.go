@@ -6,6 +6,7 @@ package awsemu
 import (
 	"context"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
@@ -18,13 +19,15 @@ import (
 // Account is moto's identity.
 const Account = "123456789012"
 
-// Env is one emulated account: moto (reset for this test) and a fresh kumo server.
+// Env is one emulated account: moto (reset for this test) and a kumo server. kumo's services
+// share one store per process: tests that use CloudWatch call ResetCloudWatch.
 type Env struct {
 	Moto string // moto server URL: Logs, SNS, SQS, S3, CloudTrail, IAM, STS, Security Hub, Config
 	Kumo string // kumo URL: CloudWatch alarms
 }
 
-// Start resets moto and starts a kumo server that stops when the test ends.
+// Start resets moto and starts a kumo server that stops when the test ends (its state is the
+// process's: see ResetCloudWatch).
 func Start(t testing.TB) *Env {
 	t.Helper()
 	m := moto.Endpoint(t)
@@ -71,3 +74,66 @@ func (e *Env) Setenv(t testing.TB, region string) {
 
 // Ctx is a context for emulator calls.
 func Ctx() context.Context { return context.Background() }
+
+// ResetCloudWatch empties kumo's CloudWatch: kumo keeps one store per process whatever the
+// server, so a test would see the alarms of the tests before it; and it keeps an alarm's tags
+// after DeleteAlarms (AWS deletes them with the alarm), so the tags of every alarm deleted here
+// and of the alarms named (deleted earlier, by the code under test) are removed too. kumo now
+// and then drops a connection under -race: each call is tried a few times.
+func (e *Env) ResetCloudWatch(t testing.TB, region string, alarmNames ...string) {
+	t.Helper()
+	ctx := context.Background()
+	cw := e.CloudWatch(region)
+	retry := func(what string, call func() error) {
+		t.Helper()
+		var err error
+		for try := 0; try < 4; try++ {
+			if err = call(); err == nil {
+				return
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+		t.Fatalf("reset kumo's CloudWatch: %s: %v", what, err)
+	}
+	arns := map[string]bool{}
+	for _, n := range alarmNames {
+		arns["arn:aws:cloudwatch:"+region+":000000000000:alarm:"+n] = true
+	}
+	for {
+		var out *cloudwatch.DescribeAlarmsOutput
+		retry("DescribeAlarms", func() (err error) {
+			out, err = cw.DescribeAlarms(ctx, &cloudwatch.DescribeAlarmsInput{MaxRecords: aws.Int32(100)})
+			return err
+		})
+		if len(out.MetricAlarms) == 0 {
+			break
+		}
+		var names []string
+		for _, a := range out.MetricAlarms {
+			names = append(names, aws.ToString(a.AlarmName))
+			arns[aws.ToString(a.AlarmArn)] = true
+		}
+		retry("DeleteAlarms", func() error {
+			_, err := cw.DeleteAlarms(ctx, &cloudwatch.DeleteAlarmsInput{AlarmNames: names})
+			return err
+		})
+	}
+	for arn := range arns {
+		var tags *cloudwatch.ListTagsForResourceOutput
+		retry("ListTagsForResource", func() (err error) {
+			tags, err = cw.ListTagsForResource(ctx, &cloudwatch.ListTagsForResourceInput{ResourceARN: aws.String(arn)})
+			return err
+		})
+		var keys []string
+		for _, tg := range tags.Tags {
+			keys = append(keys, aws.ToString(tg.Key))
+		}
+		if len(keys) == 0 {
+			continue
+		}
+		retry("UntagResource", func() error {
+			_, err := cw.UntagResource(ctx, &cloudwatch.UntagResourceInput{ResourceARN: aws.String(arn), TagKeys: keys})
+			return err
+		})
+	}
+}
