@@ -29,7 +29,6 @@ import (
 	runner "github.com/trailalarm/trailalarm/internal/run"
 	"github.com/trailalarm/trailalarm/internal/server"
 	"github.com/trailalarm/trailalarm/internal/source"
-	"github.com/trailalarm/trailalarm/internal/store"
 )
 
 func newRunCmd() *cobra.Command {
@@ -102,7 +101,7 @@ func runService(ctx context.Context, cfg *config.Config, stdout, stderr io.Write
 	if selected, err = bindParams(stderr, selected, cfg.ParamValues(), "params:"); err != nil {
 		return err
 	}
-	st, err := store.Open(cfg.Store)
+	st, err := openStore(ctx, cfg.Store)
 	if err != nil {
 		return err
 	}
@@ -156,7 +155,7 @@ func runService(ctx context.Context, cfg *config.Config, stdout, stderr io.Write
 		}
 		defer srv.Shutdown(context.Background())
 	}
-	log.Info("trailalarm run started", "rules", len(selected), "sources", len(sources), "notifiers", len(notifiers), "store", cfg.Store)
+	log.Info("trailalarm run started", "rules", len(selected), "sources", len(sources), "notifiers", len(notifiers), "store", storeName(cfg.Store))
 	err = r.Run(ctx)
 	log.Info("trailalarm run stopped")
 	return err
@@ -192,7 +191,7 @@ func newLiveSource(ctx context.Context, sc config.Source, cfg *config.Config, aw
 		if err != nil {
 			return nil, err
 		}
-		return source.NewSQS(source.SQSConfig{SQS: sqs.NewFromConfig(c), S3: s3Client(c, cfg.AWS.EndpointURL), QueueURL: sc.SQS, OnError: onError}), nil
+		return source.NewSQS(source.SQSConfig{SQS: sqs.NewFromConfig(c), S3: s3Client(c, cfg.AWS.EndpointURL), QueueURL: sc.SQS, Visibility: sc.VisibilityTimeout.D(), OnError: onError}), nil
 	case "cloudwatchLogs":
 		c, err := awsCfg()
 		if err != nil {

@@ -17,6 +17,7 @@ import (
 
 	"github.com/trailalarm/trailalarm/internal/awsconf"
 	"github.com/trailalarm/trailalarm/internal/testutil/moto"
+	pgtest "github.com/trailalarm/trailalarm/internal/testutil/postgres"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
@@ -25,6 +26,7 @@ func TestMain(m *testing.M) {
 	flag.Parse()
 	code := m.Run()
 	moto.Stop()
+	pgtest.Stop()
 	os.Exit(code)
 }
 

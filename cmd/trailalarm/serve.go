@@ -11,7 +11,7 @@ import (
 
 	"github.com/trailalarm/trailalarm/internal/config"
 	"github.com/trailalarm/trailalarm/internal/server"
-	"github.com/trailalarm/trailalarm/internal/store"
+	"github.com/trailalarm/trailalarm/internal/store/postgres"
 )
 
 // tokenEnv holds the dashboard token of `trailalarm serve`: secrets never go on the command line.
@@ -24,7 +24,8 @@ func newServeCmd() *cobra.Command {
 		Use:   "serve --store FILE",
 		Short: "Serve the dashboard and API over a store, read-only",
 		Long: `Serve the dashboard and the JSON API (/api/v1/) over a trailalarm store — the SQLite file
-of 'trailalarm run' — without running detection: a read-only view of its alarms, alerts and
+of 'trailalarm run', or the PostgreSQL database of its workers (a postgres:// URL, the password
+from PGPASSWORD) — without running detection: a read-only view of its alarms, alerts and
 deliveries, for instance of a copy of a production store.
 
 The token comes from the environment variable ` + tokenEnv + `; without it the server only
@@ -37,14 +38,14 @@ selection).`,
 			if storePath == "" {
 				return usageError(cmd, "--store FILE is required")
 			}
-			if _, err := os.Stat(storePath); err != nil {
+			if _, err := os.Stat(storePath); err != nil && !postgres.IsURL(storePath) {
 				return &exitCodeError{code: exitError, err: fmt.Errorf("store %s: %w", storePath, err)}
 			}
 			selected, err := selectRules(packs, ruleFiles)
 			if err != nil {
 				return &exitCodeError{code: exitError, err: err}
 			}
-			st, err := store.Open(storePath)
+			st, err := openStore(cmd.Context(), storePath)
 			if err != nil {
 				return &exitCodeError{code: exitError, err: err}
 			}
@@ -64,7 +65,7 @@ selection).`,
 			return nil
 		},
 	}
-	cmd.Flags().StringVar(&storePath, "store", "", "the store `FILE` (a trailalarm.db)")
+	cmd.Flags().StringVar(&storePath, "store", "", "the store: a trailalarm.db `FILE`, or a postgres:// URL (password from PGPASSWORD)")
 	cmd.Flags().StringVar(&listen, "listen", "127.0.0.1:8089", "`HOST:PORT` to listen on")
 	cmd.Flags().StringArrayVar(&packs, "pack", nil, "built-in rule `PACK` to show (repeatable)")
 	cmd.Flags().StringArrayVar(&ruleFiles, "rules", nil, "rule `FILE` to show (repeatable)")

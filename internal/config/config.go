@@ -7,6 +7,7 @@ package config
 import (
 	"errors"
 	"fmt"
+	"net/url"
 	"os"
 	"regexp"
 	"sort"
@@ -26,7 +27,7 @@ type Config struct {
 	// Params are the values of rule parameters (name → a value or a list), for rules whose
 	// patterns refer to ${name}; ${ENV} is expanded in them as everywhere.
 	Params    map[string]ParamValue `yaml:"params"`
-	Store     string                `yaml:"store"`     // a SQLite file path (default ./trailalarm.db)
+	Store     string                `yaml:"store"`     // a SQLite file path (default ./trailalarm.db) or a postgres:// URL
 	Retention Duration              `yaml:"retention"` // delivered alerts older than this are deleted (default 90 days)
 	Alarm     Alarm                 `yaml:"alarm"`
 	Notifiers []Notifier            `yaml:"notifiers"`
@@ -48,6 +49,10 @@ type Source struct {
 	Accounts       []string `yaml:"accounts"`       // S3: only these accounts
 	Regions        []string `yaml:"regions"`        // S3: only these regions
 	PollInterval   Duration `yaml:"pollInterval"`   // S3, CloudWatch Logs and folder rescans (default 1m, 1m, 30s)
+	// VisibilityTimeout (SQS) hides a received message from other workers while it is
+	// processed, renewed every third of it; a worker that dies gives its messages back after
+	// it (default 5m).
+	VisibilityTimeout Duration `yaml:"visibilityTimeout"`
 }
 
 // Kind names which input a source is.
@@ -411,6 +416,9 @@ func (c *Config) check(name string, file *ast.File) Errors {
 		if (len(s.Accounts) > 0 || len(s.Regions) > 0) && s.S3 == "" {
 			at(path, "accounts and regions apply only to s3 sources")
 		}
+		if v := s.VisibilityTimeout.D(); !s.VisibilityTimeout.unset() && (s.SQS == "" || v < 3*time.Second || v > 12*time.Hour) {
+			at(path+".visibilityTimeout", "visibilityTimeout applies only to sqs sources, from 3s to 12h")
+		}
 		if s.Name != "" {
 			if names[s.Name] {
 				at(path+".name", "source name %q is used twice", s.Name)
@@ -508,7 +516,10 @@ func (c *Config) check(name string, file *ast.File) Errors {
 		at("$.server.listen", "listen %q must be HOST:PORT (or off)", c.Server.Listen)
 	}
 	if strings.HasPrefix(c.Store, "postgres://") || strings.HasPrefix(c.Store, "postgresql://") {
-		at("$.store", "PostgreSQL stores are not supported yet: use a SQLite file path")
+		// The password is not shown: it may be in the URL, expanded from ${ENV}.
+		if u, err := url.Parse(c.Store); err != nil || u.Host == "" || strings.Trim(u.Path, "/") == "" {
+			at("$.store", "a PostgreSQL store must look like postgres://USER@HOST:PORT/DATABASE (the password from PGPASSWORD or ${ENV})")
+		}
 	}
 	return errs
 }

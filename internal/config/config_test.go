@@ -104,8 +104,11 @@ func TestParseErrors(t *testing.T) {
 		{"routes:\n  - notifiers: [stdout]\n    minSeverity: urgent\n", []string{"unknown severity \"urgent\""}},
 		{"retention: forever\n", []string{"t.yaml:1:12:", "not a duration"}},
 		{"suppress:\n  - keys: [userIdentity.arn]\n", []string{"needs a window", "must be a selector"}},
-		{"store: postgres://db/x\n", []string{"PostgreSQL stores are not supported yet"}},
+		{"store: postgres://db\n", []string{"t.yaml:1:8: a PostgreSQL store must look like postgres://USER@HOST:PORT/DATABASE"}},
+		{"store: postgres://u:secret@/x\n", []string{"must look like postgres://"}},
 		{"log:\n  format: xml\n", []string{"log format \"xml\""}},
+		{"sources:\n  - folder: x\n    visibilityTimeout: 1m\n", []string{"visibilityTimeout applies only to sqs sources"}},
+		{"sources:\n  - sqs: https://q\n    visibilityTimeout: 1s\n", []string{"from 3s to 12h"}},
 		{"sources: [\n", []string{"t.yaml:"}},
 		{"server:\n  listen: 8089\n", []string{"must be HOST:PORT"}},
 	}

@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"math"
 	"net/http"
 	"sync"
@@ -41,6 +42,9 @@ type Options struct {
 	Now func() time.Time
 	// DeliveryPoll is how often an idle delivery loop looks at the outbox (default 1s).
 	DeliveryPoll time.Duration
+	// WorkerID names this process among the workers sharing the store, in its heartbeats
+	// (default: DefaultWorkerID, host:pid).
+	WorkerID string
 }
 
 // Runner is a running `trailalarm run`.
@@ -55,8 +59,10 @@ type Runner struct {
 	healthy atomicTime      // the last time a unit was processed or a source was idle
 
 	mu       sync.Mutex        // guards the evaluation state below: one unit at a time
-	streams  []*alarm.Stream   // per rule; nil until the first record
+	streams  []*alarm.Stream   // per rule; nil until the first record (a cache of the stored state)
 	evidence []*evidence       // per rule
+	blobs    [][]byte          // per rule: the stored state streams and evidence were made from
+	cached   []bool            // per rule: streams and evidence are blobs, unchanged since
 	newest   time.Time         // the newest event time seen
 	lateness time.Duration     // allowed lateness
 	spans    []time.Duration   // per rule: how long a record can matter (range × period + lateness)
@@ -75,12 +81,17 @@ func New(ctx context.Context, o Options) (*Runner, error) {
 	if o.Log == nil {
 		o.Log = slog.Default()
 	}
+	if o.WorkerID == "" {
+		o.WorkerID = DefaultWorkerID()
+	}
 	r := &Runner{
 		o: o, log: o.Log, engine: detect.ForRules(o.Rules), m: newMetrics(),
 		alarms: make([]*alarm.Alarm, len(o.Rules)), streams: make([]*alarm.Stream, len(o.Rules)),
 		evidence: make([]*evidence, len(o.Rules)), spans: make([]time.Duration, len(o.Rules)),
+		blobs: make([][]byte, len(o.Rules)), cached: make([]bool, len(o.Rules)),
 		lateness: o.Config.Alarm.AllowedLateness.D(), states: map[string]string{},
 	}
+	r.m.reg.MustRegister(newWorkerCollector(o.Store, o.Now))
 	var err error
 	if r.router, err = newRouter(o.Config); err != nil {
 		return nil, err
@@ -107,12 +118,16 @@ func New(ctx context.Context, o Options) (*Runner, error) {
 		if !ok {
 			continue
 		}
+		if len(blob) == 0 {
+			continue
+		}
 		var st ruleState
 		if err := json.Unmarshal(blob, &st); err != nil {
 			return nil, fmt.Errorf("alarm state of rule %s is unreadable (delete it to start afresh): %w", ru.ID, err)
 		}
 		r.streams[i] = alarm.Restore(r.alarms[i], ru.Metric.DefaultValue, r.lateness, st.Stream)
 		r.evidence[i].restore(st.Evidence)
+		r.blobs[i], r.cached[i] = blob, true
 		if st.Stream.Watermark.After(r.newest) {
 			r.newest = st.Stream.Watermark
 		}
@@ -159,6 +174,11 @@ func (r *Runner) Run(ctx context.Context) error {
 			r.deliver(deliverCtx, n, r.wake[i])
 		}()
 	}
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		r.heartbeat(deliverCtx)
+	}()
 	// The clock moves live alarms on when no events arrive, and retention runs hourly.
 	wg.Add(1)
 	go func() {
@@ -305,16 +325,23 @@ func (r *Runner) tick() {
 	if r.newest.IsZero() || now.Sub(r.newest) > time.Hour {
 		return
 	}
+	// Every rule, not only those this worker has seen: another worker may have started them.
 	batch := store.Batch{Time: now}
-	r.advance(now, &batch)
-	if len(batch.Alerts) == 0 {
-		return
+	results := map[int]*ruleResult{}
+	memory := maps.Clone(r.router.last)
+	for i := range r.o.Rules {
+		batch.AlarmUpdates = append(batch.AlarmUpdates, r.update(i, nil, time.Time{}, now, results))
 	}
-	if _, err := r.o.Store.Commit(context.Background(), batch); err != nil {
+	res, err := r.o.Store.Commit(context.Background(), batch)
+	if err != nil {
+		r.abandon(results, memory)
 		r.log.Error("commit alarm evaluation", "err", err)
 		return
 	}
-	r.poke()
+	r.settle(results)
+	if res.Deliveries > 0 {
+		r.poke()
+	}
 }
 
 // commitUnit evaluates one unit's detection results and commits them with its checkpoint.
@@ -339,159 +366,47 @@ func (r *Runner) commitUnit(ctx context.Context, s source.Live, u source.Unit, r
 
 	r.mu.Lock()
 	now := r.o.Now()
-	batch := store.Batch{Time: now, Objects: []store.Object{obj}}
+	batch := store.Batch{Time: now, Objects: []store.Object{obj}, Matches: matchCounts(r.o.Rules, res.Matches)}
 	if u.Position != "" {
 		batch.Checkpoints = []store.Checkpoint{{Source: name + "\x00" + u.Cursor, Position: u.Position}}
 	}
-	r.evaluate(res, &batch)
+	in := r.inputs(res)
+	r.m.lag.Set(now.Sub(r.newest).Seconds())
 	wall := time.Time{}
 	if now.Sub(r.newest) <= time.Hour {
 		wall = now // live data: the clock also moves alarms on
 	}
-	r.advance(wall, &batch)
-	_, err := r.o.Store.Commit(ctx, batch)
+	// Datapoints merge into the latest shared state inside the commit (see alarmstate.go), in
+	// rule order so that workers lock rules' state in one order.
+	results := map[int]*ruleResult{}
+	memory := maps.Clone(r.router.last)
+	first := firstMinute(res)
+	for i := range r.o.Rules {
+		if in[i] != nil {
+			batch.AlarmUpdates = append(batch.AlarmUpdates, r.update(i, in[i], first, wall, results))
+		}
+	}
+	cr, err := r.o.Store.Commit(ctx, batch)
+	if err == nil {
+		r.settle(results)
+	} else {
+		r.abandon(results, memory)
+	}
 	r.mu.Unlock()
 	if errors.Is(err, store.ErrAlreadyProcessed) {
 		r.m.units.WithLabelValues(name, "duplicate").Inc()
 		return s.Done(ctx, u)
 	}
 	if err != nil {
-		// The evaluation state in memory is now ahead of the store: stop, and let a restart
+		// The store cannot commit (a lost connection, a full disk): stop, and let a restart
 		// read the unit again from the last commit.
 		return fmt.Errorf("commit %s: %w", u.Input.Name(), err)
 	}
 	r.m.units.WithLabelValues(name, outcome).Inc()
-	if len(batch.Alerts) > 0 {
+	if cr.Deliveries > 0 {
 		r.poke()
 	}
 	return s.Done(ctx, u)
-}
-
-// evaluate adds one unit's matches to the rules' alarm streams.
-func (r *Runner) evaluate(res *detect.FileResult, b *store.Batch) {
-	// Streams start at the first record ever seen, so that an archive replayed into an empty
-	// store is evaluated from its own beginning.
-	first := time.Time{}
-	if len(res.Minutes) > 0 {
-		first = time.Unix(res.Minutes[0]*60, 0).UTC()
-		for _, m := range res.Minutes {
-			if t := time.Unix(m*60, 0).UTC(); t.Before(first) {
-				first = t
-			}
-		}
-	}
-	touched := map[int]bool{}
-	for i := range res.Matches {
-		m := &res.Matches[i]
-		ru := r.o.Rules[m.Rule]
-		r.m.matches.WithLabelValues(ru.ID).Inc()
-		if !m.HasValue {
-			continue
-		}
-		var dims [][2]string
-		ok := true
-		for _, d := range ru.Metric.Dimensions {
-			v, found := d.Ref.Text(m.Record.Raw)
-			if !found {
-				ok = false // a dimension missing from the record: the filter publishes nothing
-				break
-			}
-			dims = append(dims, [2]string{d.Name, v})
-		}
-		if !ok {
-			continue
-		}
-		st := r.stream(m.Rule, first)
-		key := alarm.SeriesKey(dims)
-		id := string(m.Record.EventID)
-		// The record is evidence before the sample is added: an early ALARM cites it at once.
-		r.evidence[m.Rule].add(id, key, m.Record.EventTime, m.Record.Raw)
-		// A breach no later record can undo (a root login against Sum >= 1) raises ALARM now,
-		// not at the end of the period.
-		early, err := st.AddEarly(key, alarm.Sample{Time: m.Record.EventTime, Value: m.Value, ID: id})
-		if err != nil {
-			r.m.late.WithLabelValues(ru.ID).Inc()
-			continue
-		}
-		r.raise(m.Rule, early, b)
-		touched[m.Rule] = true
-		if m.Record.EventTime.After(r.newest) {
-			r.newest = m.Record.EventTime
-		}
-	}
-	for _, mi := range res.Minutes {
-		if t := time.Unix(mi*60+59, 0).UTC(); t.After(r.newest) {
-			r.newest = t
-		}
-	}
-	// A metric filter with a defaultValue publishes it for minutes with records but no match.
-	for i, ru := range r.o.Rules {
-		if ru.Metric.DefaultValue == nil || len(ru.Metric.Dimensions) > 0 || len(res.Minutes) == 0 {
-			continue
-		}
-		st := r.stream(i, first)
-		for _, mi := range res.Minutes {
-			st.Add("", alarm.Sample{Time: time.Unix(mi*60, 0), NoMatch: true})
-		}
-		touched[i] = true
-	}
-	r.m.lag.Set(r.o.Now().Sub(r.newest).Seconds())
-	for i := range touched {
-		r.snapshot(i, b)
-	}
-}
-
-// stream returns rule i's alarm stream, starting it at first if it does not exist yet.
-func (r *Runner) stream(i int, first time.Time) *alarm.Stream {
-	if r.streams[i] == nil {
-		if first.IsZero() {
-			first = r.newest
-		}
-		r.streams[i] = alarm.NewStream(r.alarms[i], r.o.Rules[i].Metric.DefaultValue, first.Add(-time.Minute), r.lateness)
-	}
-	return r.streams[i]
-}
-
-// advance evaluates every stream up to its watermark (and the wall clock when not zero),
-// turning state changes into alerts in the batch.
-func (r *Runner) advance(wall time.Time, b *store.Batch) {
-	for i, st := range r.streams {
-		if st == nil {
-			continue
-		}
-		if ts := st.Advance(wall); len(ts) > 0 {
-			r.raise(i, ts, b)
-			r.snapshot(i, b)
-		}
-	}
-}
-
-// raise turns rule i's state changes into alerts in the batch.
-func (r *Runner) raise(i int, ts []alarm.SeriesTransition, b *store.Batch) {
-	ru := r.o.Rules[i]
-	for _, t := range ts {
-		a := newAlert(ru, t, r.evidence[i])
-		r.m.alerts.WithLabelValues(ru.ID, a.To).Inc()
-		r.setState(ru.ID, t.Key, a.To)
-		b.Alerts = append(b.Alerts, store.NewAlert{Alert: a, Notifiers: r.router.targets(&a, ru)})
-	}
-}
-
-// snapshot puts rule i's state in the batch (once), after pruning evidence no range can reach.
-func (r *Runner) snapshot(i int, b *store.Batch) {
-	id := r.o.Rules[i].ID
-	for _, s := range b.AlarmStates {
-		if s.RuleID == id {
-			return
-		}
-	}
-	snap := r.streams[i].Snapshot()
-	r.evidence[i].prune(snap.Watermark.Add(-r.spans[i]))
-	blob, err := json.Marshal(ruleState{Stream: snap, Evidence: r.evidence[i].list()})
-	if err != nil {
-		panic(err) // plain data always marshals
-	}
-	b.AlarmStates = append(b.AlarmStates, store.AlarmState{RuleID: id, State: blob})
 }
 
 func (r *Runner) setState(rule, series, state string) {

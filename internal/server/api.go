@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -30,6 +31,11 @@ type Alarm struct {
 	Since   *time.Time `json:"since,omitempty"`
 	AlertID string     `json:"alertId,omitempty"` // that alert
 	Updated *time.Time `json:"updated,omitempty"` // when the rule's state was last committed
+	// Accounts and Regions are those of the records the alert that entered the state cites.
+	Accounts []string `json:"accounts,omitempty"`
+	Regions  []string `json:"regions,omitempty"`
+
+	cells []column // the (account, region) pairs of those records, for the overview's grid
 }
 
 // ruleState is the part of the runner's per-rule blob (internal/run's ruleState) read here.
@@ -90,9 +96,21 @@ func (s *Server) alarms(ctx context.Context) ([]Alarm, error) {
 			a := base
 			a.Dimensions = alarm.SeriesDimensions(ser.Key)
 			a.State = ser.State.String()
+			if !ser.EarlyAlarm.IsZero() {
+				// An early ALARM was raised (and alerted) before its period was evaluated: the
+				// series is in ALARM although the evaluated state does not say so yet.
+				a.State = alarm.StateAlarm.String()
+			}
 			if la, ok := latest[dimsKey(a.Dimensions)]; ok && la.To == a.State {
 				t := la.Time
 				a.Since, a.AlertID = &t, la.ID
+				a.Accounts, a.Regions = la.Accounts, la.Regions
+				for _, e := range la.Evidence {
+					c := column{e.RecipientAccountID, e.AWSRegion}
+					if !slices.Contains(a.cells, c) {
+						a.cells = append(a.cells, c)
+					}
+				}
 			}
 			out = append(out, a)
 		}

@@ -48,6 +48,8 @@ func BenchmarkDashboard(b *testing.B) {
 		{"api/alerts-account", "/api/v1/alerts?account=111111111111&region=us-east-1"},
 		{"api/alert", "/api/v1/alerts/" + f.ids[50_000]},
 		{"api/status", "/api/v1/status"},
+		{"api/matches-24h", "/api/v1/matches"},
+		{"api/matches-all-hourly", "/api/v1/matches?since=2026-01-01T00:00:00Z&step=1h"},
 	} {
 		b.Run(c.name, func(b *testing.B) {
 			for b.Loop() {

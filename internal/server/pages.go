@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"net/url"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -43,6 +44,8 @@ var funcs = template.FuncMap{
 		return t.UTC().Format("2006-01-02 15:04:05Z")
 	},
 	"age":    age,
+	"num":    func(f float64) string { return strconv.FormatFloat(f, 'g', 6, 64) },
+	"sub":    func(a, b any) float64 { return toFloat(a) - toFloat(b) },
 	"lower":  strings.ToLower,
 	"indent": indentJSON,
 	"dims":   dimsText,
@@ -118,21 +121,48 @@ type overviewView struct {
 	Grid    []gridRow
 	Firing  []Alarm
 	Counts  map[string]int
+	// The charts' window (the last 24 hours, or the store's last day of matches), its
+	// account/region columns, how many columns did not fit, and the newest matched minute.
+	WindowStart, WindowEnd time.Time
+	Columns                []column
+	MoreColumns            int
+	Newest                 time.Time
 }
 
 type gridRow struct {
 	RuleID, Title, Severity string
 	Alarm, OK, Insufficient int
+	Spark                   *sparkline
+	Cells                   []cell // per column of the overview
+}
+
+// State is the rule's worst state over its series.
+func (g *gridRow) State() string {
+	switch {
+	case g.Alarm > 0:
+		return "ALARM"
+	case g.OK > 0:
+		return "OK"
+	}
+	return "INSUFFICIENT_DATA"
 }
 
 func (s *Server) overviewPage(w http.ResponseWriter, r *http.Request) {
-	as, err := s.alarms(r.Context())
-	if err != nil {
-		s.fail(w, r, http.StatusInternalServerError, err)
-		return
-	}
 	v := &overviewView{Now: s.o.Now(), Counts: map[string]int{}}
-	if v.Status, err = s.status(r.Context()); err != nil {
+	// The status (outbox counts over every delivery) and the alarms are independent reads of
+	// about the same cost: read them side by side (the store has several read connections).
+	var statusErr error
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		v.Status, statusErr = s.status(r.Context())
+	}()
+	as, err := s.alarms(r.Context())
+	<-done
+	if err == nil {
+		err = statusErr
+	}
+	if err != nil {
 		s.fail(w, r, http.StatusInternalServerError, err)
 		return
 	}
@@ -162,6 +192,10 @@ func (s *Server) overviewPage(w http.ResponseWriter, r *http.Request) {
 			v.Grid[i].Insufficient++
 		}
 		v.Counts[a.State]++
+	}
+	if err := s.overviewCharts(r.Context(), v, as); err != nil {
+		s.fail(w, r, http.StatusInternalServerError, err)
+		return
 	}
 	// Firing alarms, oldest first: the ones that have waited longest.
 	sort.SliceStable(v.Firing, func(i, j int) bool {
@@ -220,6 +254,7 @@ type alertView struct {
 	Alert      store.StoredAlert
 	Deliveries []apiDelivery
 	Rule       *rules.Rule
+	Chart      *metricChart
 }
 
 func (s *Server) alertPage(w http.ResponseWriter, r *http.Request) {
@@ -232,7 +267,12 @@ func (s *Server) alertPage(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, http.StatusInternalServerError, err)
 		return
 	}
-	s.render(w, r, http.StatusOK, "alert", &alertView{Alert: a, Deliveries: deliveryViews(ds), Rule: s.rules[a.Rule.ID]})
+	v := &alertView{Alert: a, Deliveries: deliveryViews(ds), Rule: s.rules[a.Rule.ID]}
+	if v.Chart, err = s.alertChart(r.Context(), a, v.Rule); err != nil {
+		s.fail(w, r, http.StatusInternalServerError, err)
+		return
+	}
+	s.render(w, r, http.StatusOK, "alert", v)
 }
 
 // rules and the tester
@@ -426,4 +466,14 @@ func byteSize(n int64) string {
 		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
 	}
 	return fmt.Sprintf("%d B", n)
+}
+
+func toFloat(v any) float64 {
+	switch x := v.(type) {
+	case int:
+		return float64(x)
+	case float64:
+		return x
+	}
+	return 0
 }

@@ -115,6 +115,7 @@ func (s *Server) routes() {
 	m.HandleFunc("GET /api/v1/rules/{id}", s.api(true, s.apiRule))
 	m.HandleFunc("POST /api/v1/test", s.api(true, s.apiTest))
 	m.HandleFunc("GET /api/v1/status", s.api(true, s.apiStatus))
+	m.HandleFunc("GET /api/v1/matches", s.api(true, s.apiMatches))
 	m.HandleFunc("/api/", s.api(true, func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "no such API endpoint: see the README", 0)
 	}))

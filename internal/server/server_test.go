@@ -113,6 +113,8 @@ func newFixture(t testing.TB, n int) *fixture {
 		a := newAlert(root, i, acct, from, to, ua)
 		f.ids = append(f.ids, a.ID)
 		batch.Alerts = append(batch.Alerts, store.NewAlert{Alert: a, Notifiers: []string{"stdout"}})
+		// The record behind each alert counted as a match, as internal/run does.
+		batch.Matches = append(batch.Matches, store.MatchCount{Rule: root.ID, Account: acct, Region: "us-east-1", Minute: a.Time, Count: 1})
 		if len(batch.Alerts) == 1000 || i == n-1 {
 			if _, err := st.Commit(ctx, batch); err != nil {
 				t.Fatal(err)
@@ -177,7 +179,7 @@ func (f *fixture) getJSON(t *testing.T, target string, v any) {
 }
 
 var protected = []string{"/", "/alerts", "/alerts/ID", "/rules", "/rules/cis-1.2:3.3", "/test", "/status",
-	"/api/v1/alarms", "/api/v1/alerts", "/api/v1/alerts/ID", "/api/v1/rules", "/api/v1/rules/cis-1.2:3.3", "/api/v1/status", "/metrics"}
+	"/api/v1/alarms", "/api/v1/alerts", "/api/v1/alerts/ID", "/api/v1/rules", "/api/v1/rules/cis-1.2:3.3", "/api/v1/status", "/api/v1/matches", "/metrics"}
 
 func TestAuthRequired(t *testing.T) {
 	f := newFixture(t, 3)

@@ -15,12 +15,9 @@ func (s *SQLite) Commit(ctx context.Context, b Batch) (CommitResult, error) {
 		return CommitResult{}, fmt.Errorf("commit batch: %w", err)
 	}
 	// Encode before taking the write lock, which every other writer waits for.
-	bodies := make([][]byte, len(b.Alerts))
-	for i, a := range b.Alerts {
-		var err error
-		if bodies[i], err = json.Marshal(a.Alert); err != nil {
-			return CommitResult{}, fmt.Errorf("commit batch: encode alert %s: %w", a.Alert.ID, err)
-		}
+	bodies, err := encodeAlerts(b.Alerts)
+	if err != nil {
+		return CommitResult{}, fmt.Errorf("commit batch: %w", err)
 	}
 	tx, err := s.w.BeginTx(ctx, nil)
 	if err != nil {
@@ -38,6 +35,21 @@ func (s *SQLite) Commit(ctx context.Context, b Batch) (CommitResult, error) {
 		return CommitResult{}, fmt.Errorf("commit batch: %w", err)
 	}
 	return res, nil
+}
+
+// encodeAlerts turns alerts into the JSON bodies the alerts table holds.
+func encodeAlerts(as []NewAlert) ([][]byte, error) {
+	bodies := make([][]byte, len(as))
+	for i, a := range as {
+		var err error
+		if bodies[i], err = json.Marshal(a.Alert); err != nil {
+			return nil, fmt.Errorf("encode alert %s: %w", a.Alert.ID, err)
+		}
+		if a.Alert.ID == "" {
+			return nil, fmt.Errorf("alert of rule %q has no ID (call Finish first)", a.Alert.Rule.ID)
+		}
+	}
+	return bodies, nil
 }
 
 func (s *SQLite) step(name string) error {
@@ -94,6 +106,55 @@ func (s *SQLite) commit(ctx context.Context, tx *sql.Tx, b *Batch, bodies [][]by
 			ON CONFLICT (rule_id) DO UPDATE SET state = excluded.state, updated_ns = excluded.updated_ns`,
 			a.RuleID, st, t); err != nil {
 			return res, fmt.Errorf("alarm state of %s: %w", a.RuleID, err)
+		}
+	}
+
+	if err := s.step("alarm_updates"); err != nil {
+		return res, err
+	}
+	// The single writer connection is the lock: no other commit runs between read and write.
+	for _, u := range b.AlarmUpdates {
+		var st []byte
+		err := tx.QueryRowContext(ctx, `SELECT state FROM alarm_states WHERE rule_id = ?`, u.RuleID).Scan(&st)
+		ok := err == nil
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return res, fmt.Errorf("alarm state of %s: %w", u.RuleID, err)
+		}
+		if ok && st == nil {
+			st = []byte{}
+		}
+		next, alerts, err := u.Apply(st, ok)
+		if err != nil {
+			return res, fmt.Errorf("alarm state of %s: %w", u.RuleID, err)
+		}
+		if next != nil {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO alarm_states (rule_id, state, updated_ns) VALUES (?, ?, ?)
+				ON CONFLICT (rule_id) DO UPDATE SET state = excluded.state, updated_ns = excluded.updated_ns`,
+				u.RuleID, next, t); err != nil {
+				return res, fmt.Errorf("alarm state of %s: %w", u.RuleID, err)
+			}
+		}
+		if len(alerts) > 0 {
+			more, err := encodeAlerts(alerts)
+			if err != nil {
+				return res, err
+			}
+			b.Alerts = append(b.Alerts[:len(b.Alerts):len(b.Alerts)], alerts...)
+			bodies = append(bodies, more...)
+		}
+	}
+
+	if err := s.step("match_counts"); err != nil {
+		return res, err
+	}
+	for _, m := range b.Matches {
+		if m.Count == 0 {
+			continue
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO match_counts (rule_id, account, region, minute_ns, count) VALUES (?, ?, ?, ?, ?)
+			ON CONFLICT (rule_id, account, region, minute_ns) DO UPDATE SET count = count + excluded.count`,
+			m.Rule, m.Account, m.Region, ns(m.Minute), m.Count); err != nil {
+			return res, fmt.Errorf("match count of %s: %w", m.Rule, err)
 		}
 	}
 

@@ -220,6 +220,18 @@ CREATE TABLE workers (
 	seen_ns    INTEGER NOT NULL
 );
 `,
+	// 2: per-minute match counts per rule, account and region, for the dashboard's charts.
+	`
+CREATE TABLE match_counts (
+	rule_id   TEXT NOT NULL,
+	account   TEXT NOT NULL,
+	region    TEXT NOT NULL,
+	minute_ns INTEGER NOT NULL, -- the minute's start
+	count     INTEGER NOT NULL,
+	PRIMARY KEY (rule_id, account, region, minute_ns)
+) WITHOUT ROWID;
+CREATE INDEX match_counts_minute ON match_counts (minute_ns);
+`,
 }
 
 // SchemaVersion is the schema version this trailalarm writes.

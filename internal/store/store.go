@@ -65,9 +65,15 @@ type Store interface {
 	// Alert returns one alert; it fails with ErrNotFound when there is none with that id.
 	Alert(ctx context.Context, id string) (StoredAlert, error)
 
+	// MatchCounts returns the match counts Commit added up (Batch.Matches), summed per rule,
+	// account, region and step-long bucket of the filter's time range, ordered by rule,
+	// account, region and bucket start. Buckets with no match are absent.
+	MatchCounts(ctx context.Context, f MatchFilter) ([]MatchCount, error)
+
 	// Prune deletes what retention no longer needs: alerts from before `before` (by alert time
 	// and by commit time) all of whose deliveries were delivered — never one still pending or
-	// failed — and processed-object keys committed before `before`.
+	// failed — processed-object keys committed before `before`, and match counts of minutes
+	// before `before`.
 	Prune(ctx context.Context, before time.Time) (PruneResult, error)
 	// Size returns the bytes the store occupies.
 	Size(ctx context.Context) (int64, error)
@@ -94,6 +100,50 @@ type Batch struct {
 	Objects     []Object     // objects this batch processed; each may be committed once
 	AlarmStates []AlarmState // new evaluator state of the rules the batch touched
 	Alerts      []NewAlert   // alerts the batch raised, with where each goes
+	// AlarmUpdates change rules' evaluator state from the latest stored one, inside the
+	// commit, so that several workers sharing a store merge their data instead of overwriting
+	// each other's (see AlarmUpdate). A rule may not be both in AlarmStates and here.
+	AlarmUpdates []AlarmUpdate
+	// Matches are added to the stored per-minute counts (the same key twice adds up twice),
+	// for the dashboard's charts. A batch is committed once, so the counts count each record
+	// once.
+	Matches []MatchCount
+}
+
+// MatchCount is how many records matched a rule in one account and region during one minute
+// (of event time) — or, from MatchCounts, during one bucket starting at Minute.
+type MatchCount struct {
+	Rule    string
+	Account string // recipientAccountId; may be empty
+	Region  string // awsRegion; may be empty
+	Minute  time.Time
+	Count   int64
+}
+
+// MatchFilter selects match counts; zero fields select everything.
+type MatchFilter struct {
+	Rule    string
+	Account string
+	Region  string
+	Since   time.Time // minutes at or after
+	Until   time.Time // minutes before
+	// Step is the bucket size, a whole number of minutes (a minute when zero); buckets start
+	// at multiples of Step since the Unix epoch.
+	Step time.Duration
+}
+
+// AlarmUpdate is a change to one rule's evaluator state, computed from the state the store
+// holds when the batch commits. The store locks the rule's state (a row lock in PostgreSQL;
+// SQLite has one writer), calls Apply with it, writes what Apply returns and inserts the alerts
+// it raised, all in the commit's transaction: of several workers, each applies its change to
+// the state the previous one left, and a state change is recorded by exactly one of them.
+type AlarmUpdate struct {
+	RuleID string
+	// Apply gets the stored state (ok false when there is none) and returns the new state
+	// (nil: leave it as it is) and the alerts the change raised. It may be called more than
+	// once — a transaction PostgreSQL aborts to break a deadlock is run again — and the commit
+	// may still fail after it: it must not change anything outside until Commit succeeds.
+	Apply func(state []byte, ok bool) (newState []byte, alerts []NewAlert, err error)
 }
 
 // NewAlert is an alert to insert and the notifiers it goes to (one outbox row each).
@@ -246,6 +296,27 @@ func (b *Batch) Validate() error {
 			return errors.New("alarm state without a rule id")
 		}
 	}
+	for _, u := range b.AlarmUpdates {
+		if u.RuleID == "" || u.Apply == nil {
+			return errors.New("alarm update without a rule id or a function")
+		}
+		for _, s := range b.AlarmStates {
+			if s.RuleID == u.RuleID {
+				return fmt.Errorf("rule %s both in the alarm states and the alarm updates of a batch", u.RuleID)
+			}
+		}
+	}
+	for _, m := range b.Matches {
+		if m.Rule == "" {
+			return errors.New("match count without a rule id")
+		}
+		if m.Minute.IsZero() || !m.Minute.Equal(m.Minute.Truncate(time.Minute)) {
+			return fmt.Errorf("match count of rule %q: time %s is not the start of a minute", m.Rule, m.Minute.Format(time.RFC3339Nano))
+		}
+		if m.Count < 0 {
+			return fmt.Errorf("match count of rule %q: negative count %d", m.Rule, m.Count)
+		}
+	}
 	for _, a := range b.Alerts {
 		if a.Alert.ID == "" {
 			return fmt.Errorf("alert of rule %q has no ID (call Finish first)", a.Alert.Rule.ID)
@@ -257,4 +328,16 @@ func (b *Batch) Validate() error {
 		}
 	}
 	return nil
+}
+
+// Bucket returns the filter's step in minutes (1 when Step is zero); backends call it first.
+// It fails when Step is negative or not a whole number of minutes.
+func (f *MatchFilter) Bucket() (int64, error) {
+	if f.Step == 0 {
+		return 1, nil
+	}
+	if f.Step < 0 || f.Step%time.Minute != 0 {
+		return 0, fmt.Errorf("match counts: step %s is not a whole number of minutes", f.Step)
+	}
+	return int64(f.Step / time.Minute), nil
 }

@@ -29,6 +29,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Checkpoints", testCheckpoints},
 		{"ProcessedObjects", testProcessedObjects},
 		{"AlarmStates", testAlarmStates},
+		{"AlarmUpdates", testAlarmUpdates},
 		{"CommitAtomicity", testCommitAtomicity},
 		{"IdempotentAlerts", testIdempotentAlerts},
 		{"AlertRoundTrip", testAlertRoundTrip},
@@ -37,6 +38,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Claim", testClaim},
 		{"AlertQueries", testAlertQueries},
 		{"AlertPaging", testAlertPaging},
+		{"MatchCounts", testMatchCounts},
 		{"Retention", testRetention},
 		{"Concurrent", testConcurrent},
 		{"Workers", testWorkers},
@@ -846,4 +848,93 @@ func testSize(t *testing.T, s store.Store) {
 	if n1, err := s.Size(ctx); err != nil || n1 <= n0 {
 		t.Errorf("size after 200 alerts = %d (was %d), %v", n1, n0, err)
 	}
+}
+
+// testMatchCounts: counts add up across batches and within one, a failed commit adds nothing,
+// queries filter and bucket, and retention removes old minutes.
+func testMatchCounts(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	if got, err := s.MatchCounts(ctx, store.MatchFilter{}); err != nil || len(got) != 0 {
+		t.Fatalf("empty store: %+v, %v", got, err)
+	}
+	m := func(rule, acct, region string, minute int, n int64) store.MatchCount {
+		return store.MatchCount{Rule: rule, Account: acct, Region: region, Minute: T0.Add(time.Duration(minute) * time.Minute), Count: n}
+	}
+	commit(t, s, store.Batch{Time: T0, Objects: []store.Object{store.S3Object("b", "1", "e")}, Matches: []store.MatchCount{
+		m("a", "111111111111", "us-east-1", 0, 2),
+		m("a", "111111111111", "us-east-1", 0, 1), // the same key twice in one batch adds up
+		m("a", "111111111111", "us-east-1", 7, 1),
+		m("a", "222222222222", "eu-west-1", 3, 4),
+		m("b", "", "", 61, 5), // a record without account or region still counts
+	}})
+	commit(t, s, store.Batch{Time: T0.Add(time.Hour), Matches: []store.MatchCount{m("a", "111111111111", "us-east-1", 0, 10)}})
+	// A failed commit (its object was processed before) adds nothing; neither does an invalid one.
+	for _, b := range []store.Batch{
+		{Time: T0.Add(2 * time.Hour), Objects: []store.Object{store.S3Object("b", "1", "e")}, Matches: []store.MatchCount{m("a", "111111111111", "us-east-1", 0, 100)}},
+		{Time: T0.Add(2 * time.Hour), Matches: []store.MatchCount{m("a", "1", "r", 0, 100), {Rule: "a", Minute: T0.Add(time.Second), Count: 1}}},
+		{Time: T0.Add(2 * time.Hour), Matches: []store.MatchCount{m("a", "1", "r", 0, 100), {Minute: T0, Count: 1}}},
+		{Time: T0.Add(2 * time.Hour), Matches: []store.MatchCount{m("a", "1", "r", 0, 100), {Rule: "a", Count: 1}}},
+		{Time: T0.Add(2 * time.Hour), Matches: []store.MatchCount{m("a", "1", "r", 0, -1)}},
+	} {
+		if _, err := s.Commit(ctx, b); err == nil {
+			t.Errorf("commit %+v succeeded, want an error", b.Matches)
+		}
+	}
+	all := []store.MatchCount{
+		m("a", "111111111111", "us-east-1", 0, 13),
+		m("a", "111111111111", "us-east-1", 7, 1),
+		m("a", "222222222222", "eu-west-1", 3, 4),
+		m("b", "", "", 61, 5),
+	}
+	cases := []struct {
+		name string
+		f    store.MatchFilter
+		want []store.MatchCount
+	}{
+		{"all", store.MatchFilter{}, all},
+		{"rule", store.MatchFilter{Rule: "b"}, all[3:]},
+		{"account", store.MatchFilter{Account: "222222222222"}, all[2:3]},
+		{"region", store.MatchFilter{Region: "us-east-1"}, all[:2]},
+		{"since until", store.MatchFilter{Since: T0.Add(time.Minute), Until: T0.Add(61 * time.Minute)}, all[1:3]},
+		{"until is exclusive", store.MatchFilter{Until: T0.Add(7 * time.Minute), Region: "us-east-1"}, all[:1]},
+		{"5-minute buckets", store.MatchFilter{Step: 5 * time.Minute}, []store.MatchCount{
+			m("a", "111111111111", "us-east-1", 0, 13), m("a", "111111111111", "us-east-1", 5, 1),
+			m("a", "222222222222", "eu-west-1", 0, 4), m("b", "", "", 60, 5),
+		}},
+		{"hour buckets", store.MatchFilter{Step: time.Hour, Rule: "a", Account: "111111111111"}, []store.MatchCount{
+			m("a", "111111111111", "us-east-1", 0, 14),
+		}},
+	}
+	for _, c := range cases {
+		got, err := s.MatchCounts(ctx, c.f)
+		if err != nil || !sameCounts(got, c.want) {
+			t.Errorf("%s: match counts = %+v, %v; want %+v", c.name, got, err, c.want)
+		}
+	}
+	for _, step := range []time.Duration{-time.Minute, 90 * time.Second} {
+		if _, err := s.MatchCounts(ctx, store.MatchFilter{Step: step}); err == nil {
+			t.Errorf("step %s accepted", step)
+		}
+	}
+	if _, err := s.Prune(ctx, T0.Add(5*time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	kept := []store.MatchCount{all[1], all[3]}
+	if got, err := s.MatchCounts(ctx, store.MatchFilter{}); err != nil || !sameCounts(got, kept) {
+		t.Errorf("after prune: %+v, %v; want %+v", got, err, kept)
+	}
+}
+
+// sameCounts compares match counts with times by instant (backends may differ in location).
+func sameCounts(a, b []store.MatchCount) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		x, y := a[i], b[i]
+		if x.Rule != y.Rule || x.Account != y.Account || x.Region != y.Region || !x.Minute.Equal(y.Minute) || x.Count != y.Count {
+			return false
+		}
+	}
+	return true
 }
