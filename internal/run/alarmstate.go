@@ -65,7 +65,7 @@ func (r *Runner) inputs(res *detect.FileResult) map[int]*ruleInput {
 		var dims [][2]string
 		ok := true
 		for _, d := range ru.Metric.Dimensions {
-			v, found := d.Ref.Text(m.Record.Raw)
+			v, found := d.Ref.TextMatched(m.Record.Raw) // the record matched: read the value only
 			if !found {
 				ok = false
 				break
