@@ -77,3 +77,15 @@ func Explain(err error) error {
 	}
 	return err
 }
+
+// Partition is the AWS partition of a region, for building ARNs: aws-cn for China, aws-us-gov
+// for GovCloud, aws elsewhere.
+func Partition(region string) string {
+	switch {
+	case strings.HasPrefix(region, "cn-"):
+		return "aws-cn"
+	case strings.HasPrefix(region, "us-gov-"):
+		return "aws-us-gov"
+	}
+	return "aws"
+}

@@ -15,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 
 	"github.com/trailalarm/trailalarm/internal/alert"
+	"github.com/trailalarm/trailalarm/internal/awsconf"
 )
 
 // ASFF and BatchImportFindings limits.
@@ -71,7 +72,7 @@ func NewSecurityHub(ctx context.Context, c SecurityHubConfig) (*SecurityHub, err
 		name:      or(c.Name, "securityhub"),
 		account:   account,
 		region:    cfg.Region,
-		partition: partitionOf(cfg.Region),
+		partition: awsconf.Partition(cfg.Region),
 		timeout:   c.Timeout,
 		client:    securityhub.NewFromConfig(cfg),
 	}, nil
@@ -83,16 +84,6 @@ func isAccountID(s string) bool {
 	}
 	_, err := strconv.ParseUint(s, 10, 64)
 	return err == nil
-}
-
-func partitionOf(region string) string {
-	switch {
-	case strings.HasPrefix(region, "cn-"):
-		return "aws-cn"
-	case strings.HasPrefix(region, "us-gov-"):
-		return "aws-us-gov"
-	}
-	return "aws"
 }
 
 func (s *SecurityHub) Name() string { return s.name }

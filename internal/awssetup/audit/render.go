@@ -8,6 +8,8 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/trailalarm/trailalarm/internal/awsconf"
 )
 
 // Report is the audit of one account in one or more regions.
@@ -251,7 +253,7 @@ func (r *Report) Findings(now time.Time) []ASFF {
 	ts := now.UTC().Format(time.RFC3339)
 	var out []ASFF
 	for _, x := range r.Results {
-		partition := partitionOf(x.Region)
+		partition := awsconf.Partition(x.Region)
 		f := ASFF{
 			SchemaVersion: "2018-10-08",
 			ID:            fmt.Sprintf("trailalarm/audit/%s/%s/%s", r.Account, x.Region, x.Control),
@@ -325,16 +327,6 @@ func asffLabel(s string) string {
 		return "LOW"
 	}
 	return "INFORMATIONAL"
-}
-
-func partitionOf(region string) string {
-	switch {
-	case strings.HasPrefix(region, "cn-"):
-		return "aws-cn"
-	case strings.HasPrefix(region, "us-gov-"):
-		return "aws-us-gov"
-	}
-	return "aws"
 }
 
 // cut shortens s to at most n bytes, at a rune boundary, as ASFF limits fields.
