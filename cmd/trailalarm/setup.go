@@ -117,7 +117,6 @@ resource, the call and what to do, and what was done stays done: run apply again
 
 func newExportCmd() *cobra.Command {
 	var f setupFlags
-	var region string
 	cmd := &cobra.Command{
 		Use:   "export",
 		Short: "Print the AWS-native monitoring as CloudFormation, Terraform or AWS CLI commands",
@@ -125,22 +124,29 @@ func newExportCmd() *cobra.Command {
 CloudFormation template (YAML), a Terraform module (variables log_group_name and topic_name or
 topic_arn), or a POSIX shell script of AWS CLI commands (aws logs put-metric-filter and
 aws cloudwatch put-metric-alarm per rule). No AWS call is made. Rules that use ${account_id}
-need --account.`,
+need --account.
+
+With --ensure-trail (and --account, which the trail's policies name) the output also holds
+what apply --ensure-trail creates: the S3 bucket with the policy CloudTrail needs, the log
+group, the IAM role CloudTrail assumes to write to it, and a multi-region trail with log file
+validation that logs management events (read and write) to the group. The Terraform module
+then creates the log group instead of taking the variable log_group_name. The script accepts
+"already exists" from its create calls, so that it can run again, and stops first when the
+credentials are not for --account.`,
 		Example: `  trailalarm export --format cloudformation --pack cis-1.2 > cis.yaml
+  trailalarm export --format cloudformation --pack cis-1.4 --ensure-trail --account 111122223333 --log-group org/trail
   trailalarm export --format terraform --pack securityhub --output trailalarm.tf
   trailalarm export --format aws-cli --topic-arn arn:aws:sns:eu-west-1:111122223333:secops --region eu-west-1 | sh`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			if region != "" {
-				f.regions = []string{region}
-			}
-			return runExport(cmd, f)
-		},
+		RunE: func(cmd *cobra.Command, args []string) error { return runExport(cmd, f) },
 	}
 	f.addCommon(cmd)
 	fl := cmd.Flags()
 	fl.StringVar(&f.format, "format", "", "`FORMAT`: cloudformation, terraform or aws-cli (required)")
-	fl.StringVar(&region, "region", "", "AWS `REGION` (default: AWS_REGION, else us-east-1)")
+	fl.StringArrayVar(&f.regions, "region", nil, "AWS `REGION` (one; default: AWS_REGION, else us-east-1)")
+	fl.BoolVar(&f.ensureTrail, "ensure-trail", false, "also export the multi-region trail that logs management events to the log group, its S3 bucket and IAM role (needs --account)")
+	fl.StringVar(&f.trailName, "trail-name", awssetup.DefaultTrailName, "`NAME` of the trail --ensure-trail exports")
+	fl.StringVar(&f.trailBucket, "trail-bucket", "", "S3 `BUCKET` for the trail's log files (default trailalarm-cloudtrail-ACCOUNT)")
 	fl.StringVar(&f.logGroup, "log-group", awssetup.DefaultLogGroup, "CloudWatch Logs `GROUP` for the metric filters")
 	fl.StringVar(&f.account, "account", "", "AWS account `ID`, for rules that use ${account_id} and for the topic's ARN")
 	fl.StringVarP(&f.output, "output", "o", "", "write to `FILE` instead of stdout")
@@ -323,6 +329,16 @@ func runExport(cmd *cobra.Command, f setupFlags) error {
 	}
 	if f.logGroup == "" {
 		return usageError(cmd, "--log-group is empty")
+	}
+	switch {
+	case f.ensureTrail && len(f.regions) > 1:
+		return usageError(cmd, "--ensure-trail takes one --region: a multi-region trail lives in one home region, whose log group carries the filters")
+	case len(f.regions) > 1:
+		return usageError(cmd, "export writes one region: give --region once, and run export again for another region")
+	case !f.ensureTrail && (cmd.Flags().Changed("trail-name") || cmd.Flags().Changed("trail-bucket")):
+		return usageError(cmd, "--trail-name and --trail-bucket go with --ensure-trail")
+	case f.ensureTrail && f.account == "":
+		return usageError(cmd, "--ensure-trail needs --account: the trail's bucket policy, role policy and ARNs name the account")
 	}
 	rs, params, subs, err := setupRules(cmd, &f)
 	if err != nil {

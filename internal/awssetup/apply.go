@@ -212,7 +212,7 @@ func (c *Clients) putRole(ctx context.Context, d *Desired, create bool) error {
 	t := d.Trail
 	if create {
 		if _, err := c.IAM.CreateRole(ctx, &iam.CreateRoleInput{RoleName: &t.RoleName, AssumeRolePolicyDocument: aws.String(t.TrustPolicy()),
-			Description: aws.String("CloudTrail writes trail " + t.Name + " to CloudWatch Logs group " + t.LogGroup + " (trailalarm)"),
+			Description: aws.String(t.RoleDescription()),
 			Tags:        []iamtypes.Tag{{Key: aws.String(TagManaged), Value: aws.String("true")}}}); err != nil {
 			return apiError(KindRole, t.RoleName, "iam:CreateRole", err)
 		}

@@ -158,6 +158,11 @@ func (t *Trail) BucketPolicy(account string) string {
 		t.Bucket, account)
 }
 
+// RoleDescription is the description of the trail's role.
+func (t *Trail) RoleDescription() string {
+	return "CloudTrail writes trail " + t.Name + " to CloudWatch Logs group " + t.LogGroup + " (trailalarm)"
+}
+
 // ManagedTags are the tags of every managed resource but alarms.
 func ManagedTags() map[string]string { return map[string]string{TagManaged: "true"} }
 

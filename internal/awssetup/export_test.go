@@ -536,7 +536,7 @@ func TestExportTerraform(t *testing.T) {
 			a.Attrs["evaluation_periods"] != strconv.Itoa(wa.EvaluationPeriods) || a.Attrs["datapoints_to_alarm"] != strconv.Itoa(wa.DatapointsToAlarm) ||
 			str(a, "comparison_operator") != wa.ComparisonOperator || str(a, stat) != wa.Statistic+wa.ExtendedStatistic ||
 			str(a, "treat_missing_data") != wa.TreatMissingData || a.Attrs["alarm_actions"] != "[local.topic_arn]" ||
-			str(a, "alarm_description") != wa.Description || !strings.Contains(a.Attrs["tags"], `"trailalarm:rule" = `+hclString(wa.RuleID)) {
+			str(a, "alarm_description") != wa.Description || !strings.Contains(a.Attrs["tags"], `"trailalarm:rule"    = `+hclString(wa.RuleID)) {
 			t.Errorf("alarm %s: %v, want %+v", want.Name, a.Attrs, wa)
 		}
 	}
