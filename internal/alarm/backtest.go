@@ -25,6 +25,9 @@ type Transition struct {
 	// before the period closed: Time is the sample's time, Evaluated and Evidence are the data
 	// received so far. The evaluation at the period's end does not raise it again.
 	Early bool
+	// Anticipates is, for an Early ALARM, the evaluation time whose ALARM it raises ahead:
+	// the time Evaluate gives that transition. Zero otherwise.
+	Anticipates time.Time
 }
 
 // Evaluate backtests settings s over a metric series: it evaluates the alarm at every

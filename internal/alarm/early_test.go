@@ -149,7 +149,9 @@ func TestEarlyMOfN(t *testing.T) {
 }
 
 // Samples out of order, within the lateness: the early ALARM comes with the sample that makes
-// the breach certain, and the late evaluations before it still report their transitions.
+// the breach certain, and the late evaluations before it still report their transitions. A
+// later sample that breaches an earlier evaluation raises its own early ALARM, which is the
+// batch's; the first one is then redundant.
 func TestEarlyLateness(t *testing.T) {
 	a, err := New(with(func(s *Settings) { s.Threshold, s.TreatMissingData = 2, NotBreaching }))
 	if err != nil {
@@ -164,8 +166,21 @@ func TestEarlyLateness(t *testing.T) {
 	got, all := feedEarly(t, st, samples, at("00:40:00"))
 	// The second sample makes 2 certain in the period ending at 00:05, the first evaluation
 	// the 00:04 minute enters.
-	if len(all) == 0 || !all[0].Early || !all[0].Time.Equal(at("00:03:50")) || !strings.Contains(all[0].Reason, "ends at 01/01/26 00:05:00") {
+	if len(all) < 2 || !all[0].Early || !all[0].Time.Equal(at("00:03:50")) || !strings.Contains(all[0].Reason, "ends at 01/01/26 00:05:00") ||
+		!all[0].Anticipates.Equal(at("00:05:00")) {
 		t.Fatalf("got %s", got)
+	}
+	// The third makes the evaluation at 00:03 breach, from OK: the batch's ALARM.
+	if tr := all[1]; !tr.Early || !tr.Time.Equal(at("00:02:00")) || !tr.Anticipates.Equal(at("00:03:00")) || tr.From != StateOK {
+		t.Fatalf("got %s", got)
+	}
+	batch, _ := Evaluate(a.Settings(), Series{Samples: samples}, t0, at("00:40:00"))
+	var bt []SeriesTransition
+	for _, tr := range batch {
+		bt = append(bt, SeriesTransition{Key: "x", Transition: tr})
+	}
+	if c := CompareWithBatch(all, bt); !c.Equal() || c.Anticipated != 1 || len(c.Redundant) != 1 || c.Redundant[0].Time != all[0].Time {
+		t.Errorf("compared with the batch: %+v", c)
 	}
 	// The rest is the regular stream's, without its first ALARM.
 	reg := NewStream(a, nil, t0, 5*time.Minute)
@@ -183,7 +198,7 @@ func TestEarlyLateness(t *testing.T) {
 			break
 		}
 	}
-	if x, y := streamSummary(all[1:]), streamSummary(want); x != y {
+	if x, y := streamSummary(all[2:]), streamSummary(want); x != y {
 		t.Errorf("after the early ALARM\n got %s\nwant %s", x, y)
 	}
 	// Too late for its minute: ErrLate, and no early ALARM.
@@ -232,8 +247,44 @@ func TestEarlySnapshot(t *testing.T) {
 	if err := json.Unmarshal(b, &snap); err != nil {
 		t.Fatal(err)
 	}
+	if len(snap.Series) != 1 || len(snap.Series[0].Early) != 1 || snap.Series[0].Early[0].From != StateInsufficientData {
+		t.Fatalf("snapshot %+v", snap)
+	}
 	st = Restore(a, nil, time.Minute, snap)
 	if got := streamSummary(st.Flush(at("00:30:00"))); got != "x 00:18:00 ALARM->INSUFFICIENT_DATA; " {
 		t.Errorf("got %s", got)
+	}
+	// A snapshot written before Early: the early ALARM was raised from the evaluated state.
+	snap.Series[0].Early = nil
+	st = Restore(a, nil, time.Minute, snap)
+	if got := streamSummary(st.Flush(at("00:30:00"))); got != "x 00:18:00 ALARM->INSUFFICIENT_DATA; " {
+		t.Errorf("from an old snapshot: got %s", got)
+	}
+}
+
+// With lateness, the evaluations before a sample are still pending when it arrives, in order:
+// the early ALARM is raised from the state they reach (OK here: the first ALARM ended at 00:04),
+// not from the last evaluated state, and a second breach pages at once too.
+func TestEarlyWithPendingEvaluations(t *testing.T) {
+	a, err := New(with(func(s *Settings) { s.Period, s.TreatMissingData = 60, NotBreaching }))
+	if err != nil {
+		t.Fatal(err)
+	}
+	samples := []Sample{{Time: at("00:00:30"), Value: 1}, {Time: at("00:10:30"), Value: 1}}
+	got, all := feedEarly(t, NewStream(a, nil, t0, 15*time.Minute), samples, at("00:30:00"))
+	want := "00:00:30 INSUFFICIENT_DATA->ALARM*, 00:10:30 OK->ALARM*, 00:04:00 ALARM->OK, 00:14:00 ALARM->OK"
+	if got != want {
+		t.Errorf("got  %s\nwant %s", got, want)
+	}
+	batch, _ := Evaluate(a.Settings(), Series{Samples: samples}, t0, at("00:30:00"))
+	if s := summary(batch); s != "01 00:01:00 INSUFFICIENT_DATA->ALARM, 01 00:04:00 ALARM->OK, 01 00:11:00 OK->ALARM, 01 00:14:00 ALARM->OK" {
+		t.Errorf("batch %s", s)
+	}
+	var bt []SeriesTransition
+	for _, tr := range batch {
+		bt = append(bt, SeriesTransition{Key: "x", Transition: tr})
+	}
+	if c := CompareWithBatch(all, bt); !c.Equal() || c.Anticipated != 2 || len(c.Redundant) != 0 {
+		t.Errorf("compared with the batch: %+v", c)
 	}
 }

@@ -25,7 +25,8 @@ type SeriesTransition struct {
 // advances. Samples may arrive out of order by up to the allowed lateness behind the watermark,
 // the latest event time seen. An evaluation time T is evaluated once no sample before T can
 // still arrive. Fed the same samples, a Stream gives the same transitions as Evaluate with from =
-// the time the series was created.
+// the time the series was created; with AddEarly, once each early ALARM is taken at the
+// evaluation it anticipates (see AddEarly and CompareWithBatch).
 type Stream struct {
 	mu        sync.Mutex                // guards everything below
 	a         *Alarm                    // the alarm's settings
@@ -44,9 +45,16 @@ type Stream struct {
 type streamSeries struct {
 	key     string
 	state   State
-	buckets []bucket // minutes that may still enter a range, by time
-	next    int64    // next evaluation time; math.MaxInt64 when none is due
-	earlyAt int64    // an early ALARM was raised for the evaluation at this time; 0: none
+	buckets []bucket    // minutes that may still enter a range, by time
+	next    int64       // next evaluation time; math.MaxInt64 when none is due
+	early   []earlyMark // early ALARMs raised for evaluations not run yet, by time
+}
+
+// earlyMark is an early ALARM raised for the evaluation at time at, as the transition from
+// state from: what that evaluation would report on the samples received then.
+type earlyMark struct {
+	at   int64
+	from State
 }
 
 // NewStream starts evaluating alarm a at created: series tracked from the start are evaluated
@@ -93,19 +101,27 @@ func (s *Stream) Add(key string, sm Sample) error {
 	return err
 }
 
-// AddEarly is Add followed by Advance(sm.Time), and raises ALARM at once when, after those
-// evaluations, the samples received make it certain that a coming evaluation goes to ALARM,
-// whatever samples still arrive: that is, when the alarm's statistic can only grow with more
+// AddEarly is Add followed by Advance(sm.Time), and raises ALARM at once for a coming
+// evaluation that, on the samples received, goes from another state to ALARM, and certainly
+// goes to ALARM whatever samples still arrive: the alarm's statistic can only grow with more
 // samples (Sum, SampleCount, Maximum) and breaches by growing (GreaterThanThreshold,
 // GreaterThanOrEqualToThreshold), and the N newest periods of that evaluation already hold
 // DatapointsToAlarm breaching datapoints (whatever TreatMissingData says). A root login then
 // pages someone when its event is seen, not at the end of its minute.
 //
-// It returns the transitions of the evaluations that became final, then the early one: it has
-// Early set, Time the sample's time and a reason that says it was raised before the period
-// closed. The evaluation it anticipates does not raise that ALARM again. With lateness, the
-// evaluations before the sample's minute may still be pending, and report their transitions
-// (dated before the early one) when they run.
+// It returns the transitions of the evaluations that became final, then the early ones: they
+// have Early set, Time the sample's time, Anticipates the evaluation time and a reason that
+// says it was raised before the period closed. The from-state is the state the evaluations
+// still pending before it reach on the samples received (not the last evaluated state): fed in
+// order, the early ALARM is the transition Evaluate reports at Anticipates, and that
+// evaluation does not report it again. With lateness, the pending evaluations report their
+// transitions (dated before the early one) when they run.
+//
+// A sample that arrives out of order (within the lateness) after an early ALARM may change
+// those pending evaluations: one goes to ALARM before Anticipates, say. Those evaluations then
+// report what Evaluate does, that ALARM included, and the early ALARM, already sent, stands
+// for none of Evaluate's transitions; the series is in ALARM at Anticipates all the same (see
+// CompareWithBatch).
 //
 // Sum is taken to only grow because metric filter values are normally counts: a negative
 // sample in the periods prevents an early ALARM, and if one arrives after it and keeps the
@@ -123,8 +139,8 @@ func (s *Stream) AddEarly(key string, sm Sample) ([]SeriesTransition, error) {
 	if ss == nil {
 		return out, nil
 	}
-	if tr, ok := s.early(ss, sm); ok {
-		out = append(out, tr)
+	if !sm.NoMatch {
+		out = s.early(ss, sm, out)
 	}
 	return out, nil
 }
@@ -163,31 +179,55 @@ func (a *Alarm) canEarly() bool {
 		(a.stat == statSum || a.stat == statSampleCount || a.stat == statMaximum)
 }
 
-// early raises ALARM for ss if the samples received make it certain at the evaluation that the
-// sample sm first enters, or the one that the newest minute of ss first enters.
-func (s *Stream) early(ss *streamSeries, sm Sample) (SeriesTransition, bool) {
+// early appends to out an early ALARM for each pending evaluation of ss that goes to ALARM
+// from another state on the samples received and certainly goes to ALARM, unless already
+// raised. It runs the pending evaluations as evaluate would, without changing ss.
+func (s *Stream) early(ss *streamSeries, sm Sample, out []SeriesTransition) []SeriesTransition {
 	a := s.a
-	if sm.NoMatch || !a.canEarly() || ss.state == StateAlarm || ss.earlyAt != 0 || len(ss.buckets) == 0 {
-		return SeriesTransition{}, false
+	if !a.canEarly() || len(ss.buckets) == 0 {
+		return out
 	}
-	first := boundaryAfter(minuteOf(sm.Time), a.step)
 	last := boundaryAfter(ss.buckets[len(ss.buckets)-1].sec, a.step)
-	for k, tb := range [2]int64{first, last} {
-		if tb <= s.done || (k == 1 && last <= first) || !s.certain(ss, tb) {
-			continue
+	prev := ss.state
+	for t := ss.next; t <= last; {
+		first := s.w.fill(ss.buckets, t)
+		ns := a.Decide(s.w.rng, prev)
+		if ns == StateAlarm && prev != StateAlarm && !ss.raised(t) && s.certain(ss, t) {
+			tr := s.w.transition(ss.buckets, t, prev, StateAlarm)
+			tr.Time, tr.Early, tr.Anticipates = sm.Time.UTC(), true, time.Unix(t, 0).UTC()
+			b := append(s.w.x.buf[:0], tr.Reason...)
+			b = append(b, " Raised early, before the period that ends at "...)
+			b = time.Unix(t, 0).UTC().AppendFormat(b, reasonTimeLayout)
+			b = append(b, " closed: the datapoints received so far already cross the threshold."...)
+			s.w.x.buf = b
+			tr.Reason = string(b)
+			ss.mark(earlyMark{at: t, from: prev})
+			out = append(out, SeriesTransition{Key: ss.key, Transition: tr})
 		}
-		tr := s.w.transition(ss.buckets, tb, ss.state, StateAlarm)
-		tr.Time, tr.Early = sm.Time.UTC(), true
-		b := append(s.w.x.buf[:0], tr.Reason...)
-		b = append(b, " Raised early, before the period that ends at "...)
-		b = time.Unix(tb, 0).UTC().AppendFormat(b, reasonTimeLayout)
-		b = append(b, " closed: the datapoints received so far already cross the threshold."...)
-		s.w.x.buf = b
-		tr.Reason = string(b)
-		ss.earlyAt = tb
-		return SeriesTransition{Key: ss.key, Transition: tr}, true
+		prev = ns
+		next, ok := a.nextChange(ss.buckets[first:], t)
+		if !ok {
+			break
+		}
+		t = next
 	}
-	return SeriesTransition{}, false
+	return out
+}
+
+// raised reports whether an early ALARM is pending for the evaluation at t.
+func (ss *streamSeries) raised(t int64) bool {
+	for _, m := range ss.early {
+		if m.at == t {
+			return true
+		}
+	}
+	return false
+}
+
+// mark records a pending early ALARM, keeping them by time.
+func (ss *streamSeries) mark(m earlyMark) {
+	i := sort.Search(len(ss.early), func(i int) bool { return ss.early[i].at >= m.at })
+	ss.early = slices.Insert(ss.early, i, m)
 }
 
 // certain reports whether the evaluation of ss at tb goes to ALARM whatever samples still
@@ -308,15 +348,29 @@ func (s *Stream) evaluate(ss *streamSeries, t int64) (SeriesTransition, bool) {
 	changed := false
 	first := s.w.fill(ss.buckets, t)
 	ns := a.Decide(s.w.rng, ss.state)
+	// Early ALARMs for this evaluation, or for skipped ones (at which nothing changed).
+	var m earlyMark
+	raised := false
+	for len(ss.early) > 0 && ss.early[0].at <= t {
+		if ss.early[0].at == t {
+			m, raised = ss.early[0], true
+		}
+		ss.early = ss.early[1:]
+	}
+	if len(ss.early) == 0 {
+		ss.early = nil
+	}
 	switch {
-	case ss.earlyAt != 0 && ns == StateAlarm:
-		// Raised early already: not again.
-		ss.state, ss.earlyAt = ns, 0
-	case ss.earlyAt != 0 && t >= ss.earlyAt:
+	case raised && ns == StateAlarm && ss.state == m.from:
+		// Raised early already, as this very transition: not again.
+		ss.state = ns
+	case raised && ns != StateAlarm:
 		// The early ALARM did not hold (a negative value came): leave it.
 		tr = SeriesTransition{Key: ss.key, Transition: s.w.transition(ss.buckets, t, StateAlarm, ns)}
-		ss.state, ss.earlyAt, changed = ns, 0, true
+		ss.state, changed = ns, true
 	case ns != ss.state:
+		// Also when an early ALARM was raised for t from another state: a sample that came
+		// after it, out of order, changed the evaluations before t. This is Evaluate's.
 		tr = SeriesTransition{Key: ss.key, Transition: s.w.transition(ss.buckets, t, ss.state, ns)}
 		ss.state, changed = ns, true
 	}
@@ -410,9 +464,17 @@ type SeriesSnapshot struct {
 	Key     string
 	State   State
 	Minutes []MinuteSnapshot // minutes that may still enter a range, oldest first
-	// EarlyAlarm is the evaluation time for which AddEarly raised ALARM before it ran; zero
-	// when none is pending.
+	// EarlyAlarm is the first evaluation time for which AddEarly raised ALARM before it ran;
+	// zero when none is pending.
 	EarlyAlarm time.Time `json:",omitzero"`
+	// Early lists every pending early ALARM (EarlyAlarm is the first one's Time).
+	Early []EarlySnapshot `json:",omitempty"`
+}
+
+// EarlySnapshot is an early ALARM raised for an evaluation not run yet.
+type EarlySnapshot struct {
+	Time time.Time // the evaluation time it anticipates
+	From State     // the state it was raised from
 }
 
 // MinuteSnapshot is one minute of a series.
@@ -441,8 +503,11 @@ func (s *Stream) Snapshot() StreamSnapshot {
 	snap := StreamSnapshot{Watermark: time.Unix(s.watermark, 0).UTC(), Evaluated: time.Unix(s.done, 0).UTC()}
 	for _, ss := range s.series {
 		sn := SeriesSnapshot{Key: ss.key, State: ss.state}
-		if ss.earlyAt != 0 {
-			sn.EarlyAlarm = time.Unix(ss.earlyAt, 0).UTC()
+		for i, m := range ss.early {
+			if i == 0 {
+				sn.EarlyAlarm = time.Unix(m.at, 0).UTC()
+			}
+			sn.Early = append(sn.Early, EarlySnapshot{Time: time.Unix(m.at, 0).UTC(), From: m.from})
 		}
 		for _, b := range ss.buckets {
 			m := MinuteSnapshot{
@@ -470,8 +535,12 @@ func Restore(a *Alarm, def *float64, lateness time.Duration, snap StreamSnapshot
 		// Every series is evaluated at the next time: one that was at rest decides the same
 		// again, and one with a pending evaluation (data just aged out) gets it.
 		ss := &streamSeries{key: sn.Key, state: sn.State, next: s.done + a.step}
-		if !sn.EarlyAlarm.IsZero() {
-			ss.earlyAt = sn.EarlyAlarm.Unix()
+		for _, e := range sn.Early {
+			ss.mark(earlyMark{at: e.Time.Unix(), from: e.From})
+		}
+		if len(sn.Early) == 0 && !sn.EarlyAlarm.IsZero() {
+			// Written before Early: raised from the evaluated state.
+			ss.mark(earlyMark{at: sn.EarlyAlarm.Unix(), from: sn.State})
 		}
 		for _, m := range sn.Minutes {
 			b := bucket{
