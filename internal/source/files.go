@@ -58,8 +58,9 @@ func Files(paths []string, stdin io.Reader) ([]*File, error) {
 }
 
 // isDocumentation recognises the notes and configuration people keep beside log archives
-// (README, LICENSE, SOURCE, *.md, *.txt, *.yaml), which a folder scan passes over rather than
-// reporting as bad input. A file named explicitly is always read.
+// (README, LICENSE, SOURCE, *.md, *.txt, *.yaml) and the deployment files kept with them
+// (systemd units, shell scripts, Terraform, other configuration), which a folder scan passes
+// over rather than reporting as bad input. A file named explicitly is always read.
 func isDocumentation(path string) bool {
 	base := strings.ToUpper(filepath.Base(path))
 	for _, p := range []string{"README", "LICENSE", "LICENCE", "SOURCE", "NOTICE", "COPYING"} {
@@ -67,7 +68,7 @@ func isDocumentation(path string) bool {
 			return true
 		}
 	}
-	for _, ext := range []string{".MD", ".TXT", ".YAML", ".YML"} {
+	for _, ext := range []string{".MD", ".TXT", ".YAML", ".YML", ".SERVICE", ".TIMER", ".SH", ".TF", ".TOML", ".CONF", ".INI", ".ENV"} {
 		if strings.HasSuffix(base, ext) {
 			return true
 		}

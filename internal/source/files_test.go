@@ -8,7 +8,7 @@ import (
 
 func TestFilesSkipsNotes(t *testing.T) {
 	dir := t.TempDir()
-	for _, name := range []string{"a.json", "README.md", "SOURCE.txt", "trailalarm.yaml", "LICENSE", "b.json.gz", "notes.yml"} {
+	for _, name := range []string{"a.json", "README.md", "SOURCE.txt", "trailalarm.yaml", "LICENSE", "b.json.gz", "notes.yml", "trailalarm-worker.service", "setup.sh", "main.tf"} {
 		os.WriteFile(filepath.Join(dir, name), []byte("x"), 0o644)
 	}
 	files, err := Files([]string{dir, filepath.Join(dir, "trailalarm.yaml")}, nil)
