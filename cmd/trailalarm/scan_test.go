@@ -396,3 +396,24 @@ func TestScanParamErrors(t *testing.T) {
 		}
 	}
 }
+
+// The README's first command scans the whole examples/ folder, deployment examples and notes
+// included: every CloudTrail file is read and nothing is reported as bad input.
+func TestQuickStartScanOfExamples(t *testing.T) {
+	code, out, errOut := runCLI(t, "", "scan", "--format", "json", "--no-alarms", "../../examples")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	var rep struct {
+		Summary struct {
+			Files, Records, Skipped int
+			Errors                  []json.RawMessage
+		}
+	}
+	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+		t.Fatal(err)
+	}
+	if rep.Summary.Files != 55 || rep.Summary.Records != 2900 || rep.Summary.Skipped != 0 || len(rep.Summary.Errors) != 0 {
+		t.Errorf("summary %+v, want 55 files, 2900 records, nothing skipped", rep.Summary)
+	}
+}
