@@ -29,6 +29,9 @@ type Alert struct {
 	// Early is set when the ALARM was raised as soon as the breaching record was seen, before
 	// the period closed (a breach that no later record can undo).
 	Early bool `json:"early,omitempty"`
+	// Anticipates is, for an early ALARM, the evaluation time whose ALARM it raises ahead: the
+	// time at which `trailalarm scan` (and CloudWatch) would report the transition.
+	Anticipates time.Time `json:"anticipates,omitzero"`
 	// Evidence holds the first MaxEvidence matched records of the breaching datapoints.
 	Evidence      []Evidence `json:"evidence"`
 	EvidenceCount int        `json:"evidenceCount"`

@@ -111,6 +111,9 @@ func TestOneRunnerEqualsScan(t *testing.T) {
 		if a.Early {
 			early++
 			tr.Anticipates = anticipates(t, a.Reason)
+			if !a.Anticipates.Equal(tr.Anticipates) {
+				t.Errorf("alert %s: anticipates %v, its reason names %v", a.ID, a.Anticipates, tr.Anticipates)
+			}
 			at = tr.Anticipates
 		}
 		if (a.From == "INSUFFICIENT_DATA" && a.To == "OK") || at.After(evaluated[a.Rule.ID]) {

@@ -90,7 +90,7 @@ func newAlert(r *rules.Rule, t alarm.SeriesTransition, ev *evidence) alert.Alert
 		Rule: alert.Rule{ID: r.ID, Title: r.Title, Severity: r.Severity.String(), Pack: r.Pack,
 			Description: r.Description, Remediation: r.Remediation, References: references(r)},
 		Dimensions: alarm.SeriesDimensions(t.Key), Time: t.Time, From: t.From.String(), To: t.To.String(),
-		Reason: t.Reason, EvidenceCount: t.EvidenceCount, Early: t.Early,
+		Reason: t.Reason, EvidenceCount: t.EvidenceCount, Early: t.Early, Anticipates: t.Anticipates,
 	}
 	for _, id := range t.Evidence {
 		if c, ok := ev.byID[id]; ok {
