@@ -109,13 +109,7 @@ func TestEarlyStreamEqualsBatch(t *testing.T) {
 		delivery := slices.Clone(in)
 		shuffle := lateness > 0 && r.IntN(2) == 0
 		if shuffle {
-			delay := make(map[time.Time]time.Duration, len(delivery))
-			for _, k := range delivery {
-				delay[k.Time] = time.Duration(r.Int64N(int64(lateness)))
-			}
-			slices.SortStableFunc(delivery, func(x, y keyed) int {
-				return x.Time.Add(delay[x.Time]).Compare(y.Time.Add(delay[y.Time]))
-			})
+			delayWithin(r, delivery, lateness)
 		}
 		st := NewStream(a, def, from, lateness)
 		for _, k := range []string{"a", "b", "c"} {

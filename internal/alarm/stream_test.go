@@ -85,15 +85,7 @@ func TestStreamEqualsBatch(t *testing.T) {
 		lateness := time.Duration(r.IntN(3)) * time.Duration(r.IntN(600)) * time.Second
 		delivery := slices.Clone(in)
 		if lateness > 0 {
-			// Each sample is delayed by less than the lateness: it arrives before any sample
-			// more than lateness after it.
-			delay := make(map[time.Time]time.Duration, len(delivery))
-			for _, k := range delivery {
-				delay[k.Time] = time.Duration(r.Int64N(int64(lateness)))
-			}
-			slices.SortStableFunc(delivery, func(x, y keyed) int {
-				return x.Time.Add(delay[x.Time]).Compare(y.Time.Add(delay[y.Time]))
-			})
+			delayWithin(r, delivery, lateness)
 		}
 
 		st := NewStream(a, def, from, lateness)
@@ -177,4 +169,16 @@ func TestStreamNewSeriesStartsWhenSeen(t *testing.T) {
 	if want := "late-comer 00:11:00 INSUFFICIENT_DATA->ALARM; "; got != want {
 		t.Errorf("got %s, want %s", got, want)
 	}
+}
+
+// delayWithin reorders samples (in time order) as a delivery that delays each by less than
+// lateness: a sample arrives before any sample more than lateness after it.
+func delayWithin(r *rand.Rand, delivery []keyed, lateness time.Duration) {
+	delay := make(map[time.Time]time.Duration, len(delivery))
+	for _, k := range delivery {
+		delay[k.Time] = time.Duration(r.Int64N(int64(lateness)))
+	}
+	slices.SortStableFunc(delivery, func(x, y keyed) int {
+		return x.Time.Add(delay[x.Time]).Compare(y.Time.Add(delay[y.Time]))
+	})
 }
