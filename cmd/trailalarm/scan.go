@@ -22,6 +22,7 @@ import (
 	"github.com/trailalarm/trailalarm/internal/report"
 	"github.com/trailalarm/trailalarm/internal/rules"
 	"github.com/trailalarm/trailalarm/internal/source"
+	"github.com/trailalarm/trailalarm/internal/store"
 )
 
 type scanFlags struct {
@@ -38,6 +39,7 @@ type scanFlags struct {
 	s3Region, profile string
 	progress          string
 	cpuProfile        string
+	store             string // record what `run` would store in this store
 
 	// Alarm settings that override every rule's, for a backtest.
 	period, evalPeriods, dpToAlarm int
@@ -72,13 +74,20 @@ Bad input never stops a scan: truncated gzip, malformed or incomplete records, r
 eventTime and non-CloudTrail files are counted and listed with file and byte offset, and the scan
 goes on. --strict makes them fatal (exit 2).
 
+--store FILE also records what 'trailalarm run' would have stored for these records — alarm
+state, alerts with their evidence (delivered nowhere), match counts per minute, the files read —
+in a SQLite file or a postgres:// store, to explore with 'trailalarm serve --store FILE'. Files
+already in the store are skipped. Its alarms are the rules' own (no --period etc.), evaluated to
+just after the last record (or --until); standard input cannot be recorded.
+
 Output: text (the default on a terminal; JSON otherwise), json (one document) or jsonl (one
 match per line); see the README for the JSON schema. Exit status: 0, or 1 with --exit-code when
 anything matched; 2 on errors.`,
 		Example: `  trailalarm scan examples/cloudtrail
   trailalarm scan --pack cis-1.2 --format json --output report.json ./logs
   trailalarm scan --since 2024-05-01 --until 2024-06-01 --region eu-west-1 s3://my-trail-bucket/
-  zcat file.json.gz | trailalarm scan --exit-code -`,
+  zcat file.json.gz | trailalarm scan --exit-code -
+  trailalarm scan --store archive.db ./logs && trailalarm serve --store archive.db`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if len(args) == 0 {
 				return usageError(cmd, "give at least one SOURCE: a file, a folder, - or s3://BUCKET/PREFIX")
@@ -112,6 +121,7 @@ anything matched; 2 on errors.`,
 	fl.IntVar(&f.dpToAlarm, "datapoints-to-alarm", 0, "backtest every alarm with this DatapointsToAlarm (`M` of N)")
 	fl.StringVar(&f.treatMissing, "treat-missing-data", "", "backtest every alarm with this `TREATMENT`: missing, notBreaching, breaching or ignore")
 	fl.BoolVar(&f.noAlarms, "no-alarms", false, "report matches only, without the alarm backtest")
+	fl.StringVar(&f.store, "store", "", "also record the alarms, alerts with evidence and match counts in this store (a SQLite `FILE` or a postgres:// URL), for 'trailalarm serve'")
 	fl.StringVar(&f.cpuProfile, "cpuprofile", "", "write a CPU profile to `FILE` (for performance reports)")
 	fl.MarkHidden("cpuprofile")
 	return cmd
@@ -156,6 +166,9 @@ func runScan(cmd *cobra.Command, f scanFlags, args []string) error {
 		format = report.JSON
 	}
 
+	if err := checkScanStore(cmd, f, args); err != nil {
+		return err
+	}
 	if f.cpuProfile != "" {
 		pf, err := os.Create(f.cpuProfile)
 		if err != nil {
@@ -205,6 +218,13 @@ func runScan(cmd *cobra.Command, f scanFlags, args []string) error {
 	if err != nil {
 		return fail(err)
 	}
+	var st store.Store
+	if f.store != "" {
+		if st, err = openScanStore(ctx, f.store); err != nil {
+			return fail(err)
+		}
+		defer st.Close()
+	}
 	workers := f.workers
 	if workers == 0 {
 		workers = runtime.GOMAXPROCS(0)
@@ -237,7 +257,11 @@ func runScan(cmd *cobra.Command, f scanFlags, args []string) error {
 		bar = startProgress(cmd.ErrOrStderr(), inputs, progress)
 	}
 	engine := detect.ForRules(selected)
+	lastMinute := int64(-1) // of the records read, for the store's alarms
 	err = engine.Scan(ctx, inputs, detect.Options{Workers: workers, Strict: f.strict, Filter: filter}, progress, func(res *detect.FileResult) error {
+		for _, m := range res.Minutes {
+			lastMinute = max(lastMinute, m)
+		}
 		if bt != nil {
 			bt.Add(res)
 		}
@@ -251,6 +275,20 @@ func runScan(cmd *cobra.Command, f scanFlags, args []string) error {
 			return fail(errors.New("interrupted"))
 		}
 		return fail(awsconf.Explain(err))
+	}
+	if st != nil {
+		// The store's alarms are evaluated as the backtest's: to just after the last record,
+		// or to --until.
+		end := until
+		if end.IsZero() && lastMinute >= 0 {
+			end = time.Unix((lastMinute+1)*60, 0).UTC()
+		}
+		if err := recordScan(ctx, st, selected, inputs, filter, end); err != nil {
+			if errors.Is(err, context.Canceled) {
+				return fail(errors.New("interrupted"))
+			}
+			return fail(awsconf.Explain(err))
+		}
 	}
 	if bt != nil {
 		// Evaluate from the first record (or --since) to just after the last (or --until).

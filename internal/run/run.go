@@ -42,6 +42,8 @@ type Options struct {
 	Now func() time.Time
 	// DeliveryPoll is how often an idle delivery loop looks at the outbox (default 1s).
 	DeliveryPoll time.Duration
+	// Filter leaves records out as scan's --since, --until, --account and --region do.
+	Filter detect.Filter
 	// WorkerID names this process among the workers sharing the store, in its heartbeats
 	// (default: DefaultWorkerID, host:pid).
 	WorkerID string
@@ -156,7 +158,8 @@ func (r *Runner) Handler() http.Handler {
 	return mux
 }
 
-// Run reads every source and delivers alerts until ctx ends; the unit in hand is finished
+// Run reads every source and delivers alerts until ctx ends, or until every source is a
+// finite one read to its end (source.ErrExhausted); the unit in hand is finished
 // (committed or not started) before it returns. It returns the first fatal error: a store that
 // cannot commit, a source that cannot work at all.
 func (r *Runner) Run(ctx context.Context) error {
@@ -248,8 +251,8 @@ func (r *Runner) runSource(ctx context.Context, s source.Live) error {
 	}
 	for {
 		units, err := s.Next(ctx)
-		if ctx.Err() != nil {
-			return nil
+		if ctx.Err() != nil || errors.Is(err, source.ErrExhausted) {
+			return nil // stopped, or a finite source read to its end
 		}
 		if err != nil {
 			return err
@@ -288,7 +291,7 @@ func (r *Runner) processAll(ctx, stop context.Context, s source.Live, units []so
 		inputs[i] = u.Input
 	}
 	errStop := errors.New("stopped")
-	err := r.engine.Scan(ctx, inputs, detect.Options{}, nil, func(res *detect.FileResult) error {
+	err := r.engine.Scan(ctx, inputs, detect.Options{Filter: r.o.Filter}, nil, func(res *detect.FileResult) error {
 		if err := r.commitUnit(ctx, s, todo[res.Index], res); err != nil {
 			return err
 		}
@@ -325,23 +328,31 @@ func (r *Runner) tick() {
 	if r.newest.IsZero() || now.Sub(r.newest) > time.Hour {
 		return
 	}
+	if err := r.advance(context.Background(), now, now); err != nil {
+		r.log.Error("commit alarm evaluation", "err", err)
+	}
+}
+
+// advance evaluates every rule's alarm up to t without new data and commits it at time now;
+// the caller holds r.mu.
+func (r *Runner) advance(ctx context.Context, now, t time.Time) error {
 	// Every rule, not only those this worker has seen: another worker may have started them.
 	batch := store.Batch{Time: now}
 	results := map[int]*ruleResult{}
 	memory := maps.Clone(r.router.last)
 	for i := range r.o.Rules {
-		batch.AlarmUpdates = append(batch.AlarmUpdates, r.update(i, nil, time.Time{}, now, results))
+		batch.AlarmUpdates = append(batch.AlarmUpdates, r.update(i, nil, time.Time{}, t, results))
 	}
-	res, err := r.o.Store.Commit(context.Background(), batch)
+	res, err := r.o.Store.Commit(ctx, batch)
 	if err != nil {
 		r.abandon(results, memory)
-		r.log.Error("commit alarm evaluation", "err", err)
-		return
+		return err
 	}
 	r.settle(results)
 	if res.Deliveries > 0 {
 		r.poke()
 	}
+	return nil
 }
 
 // commitUnit evaluates one unit's detection results and commits them with its checkpoint.
