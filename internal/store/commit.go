@@ -61,7 +61,7 @@ func (s *SQLite) step(name string) error {
 
 func (s *SQLite) commit(ctx context.Context, tx *sql.Tx, b *Batch, bodies [][]byte) (CommitResult, error) {
 	var res CommitResult
-	t := ns(b.Time)
+	t := UnixNano(b.Time)
 	if err := s.step("checkpoints"); err != nil {
 		return res, err
 	}
@@ -153,7 +153,7 @@ func (s *SQLite) commit(ctx context.Context, tx *sql.Tx, b *Batch, bodies [][]by
 		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO match_counts (rule_id, account, region, minute_ns, count) VALUES (?, ?, ?, ?, ?)
 			ON CONFLICT (rule_id, account, region, minute_ns) DO UPDATE SET count = count + excluded.count`,
-			m.Rule, m.Account, m.Region, ns(m.Minute), m.Count); err != nil {
+			m.Rule, m.Account, m.Region, UnixNano(m.Minute), m.Count); err != nil {
 			return res, fmt.Errorf("match count of %s: %w", m.Rule, err)
 		}
 	}
@@ -169,7 +169,7 @@ func (s *SQLite) commit(ctx context.Context, tx *sql.Tx, b *Batch, bodies [][]by
 		}
 		r, err := tx.ExecContext(ctx, `INSERT INTO alerts (id, rule_id, severity, from_state, to_state, time_ns, principal, created_ns, body)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`,
-			a.ID, a.Rule.ID, a.Rule.Severity, a.From, a.To, ns(a.Time), principal, t, string(bodies[i]))
+			a.ID, a.Rule.ID, a.Rule.Severity, a.From, a.To, UnixNano(a.Time), principal, t, string(bodies[i]))
 		if err != nil {
 			return res, fmt.Errorf("alert %s: %w", a.ID, err)
 		}
@@ -194,7 +194,7 @@ func (s *SQLite) commit(ctx context.Context, tx *sql.Tx, b *Batch, bodies [][]by
 		// a notifier added to the configuration goes to that notifier, and only to it.
 		for _, nf := range na.Notifiers {
 			r, err := tx.ExecContext(ctx, `INSERT INTO outbox (alert_id, notifier, alert_time_ns, state, next_attempt_ns, updated_ns)
-				VALUES (?, ?, ?, 'pending', ?, ?) ON CONFLICT (alert_id, notifier) DO NOTHING`, a.ID, nf, ns(a.Time), t, t)
+				VALUES (?, ?, ?, 'pending', ?, ?) ON CONFLICT (alert_id, notifier) DO NOTHING`, a.ID, nf, UnixNano(a.Time), t, t)
 			if err != nil {
 				return res, fmt.Errorf("alert %s: outbox %s: %w", a.ID, nf, err)
 			}
@@ -235,7 +235,7 @@ func (s *SQLite) Checkpoints(ctx context.Context) ([]Checkpoint, error) {
 		if err := rows.Scan(&c.Source, &c.Position, &u); err != nil {
 			return nil, fmt.Errorf("checkpoints: %w", err)
 		}
-		c.Updated = fromNS(u)
+		c.Updated = FromUnixNano(u)
 		out = append(out, c)
 	}
 	if err := rows.Err(); err != nil {
@@ -291,7 +291,7 @@ func (s *SQLite) AlarmStates(ctx context.Context) ([]AlarmState, error) {
 		if a.State == nil {
 			a.State = []byte{}
 		}
-		a.Updated = fromNS(u)
+		a.Updated = FromUnixNano(u)
 		out = append(out, a)
 	}
 	if err := rows.Err(); err != nil {
@@ -306,7 +306,7 @@ func (s *SQLite) Heartbeat(ctx context.Context, workerID string, at time.Time) e
 		return errors.New("heartbeat: empty worker id")
 	}
 	if _, err := s.w.ExecContext(ctx, `INSERT INTO workers (id, started_ns, seen_ns) VALUES (?, ?, ?)
-		ON CONFLICT (id) DO UPDATE SET seen_ns = MAX(seen_ns, excluded.seen_ns)`, workerID, ns(at), ns(at)); err != nil {
+		ON CONFLICT (id) DO UPDATE SET seen_ns = MAX(seen_ns, excluded.seen_ns)`, workerID, UnixNano(at), UnixNano(at)); err != nil {
 		return fmt.Errorf("heartbeat of %s: %w", workerID, err)
 	}
 	return nil
@@ -326,7 +326,7 @@ func (s *SQLite) Workers(ctx context.Context) ([]Worker, error) {
 		if err := rows.Scan(&w.ID, &st, &se); err != nil {
 			return nil, fmt.Errorf("workers: %w", err)
 		}
-		w.Started, w.Seen = fromNS(st), fromNS(se)
+		w.Started, w.Seen = FromUnixNano(st), FromUnixNano(se)
 		out = append(out, w)
 	}
 	if err := rows.Err(); err != nil {

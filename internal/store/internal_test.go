@@ -134,13 +134,13 @@ func TestCursor(t *testing.T) {
 		t  int64
 		id string
 	}{{0, ""}, {-5, "a:b"}, {t0.UnixNano(), "ta-0123"}} {
-		gt, gid, err := decodeCursor(encodeCursor(c.t, c.id))
+		gt, gid, err := DecodeCursor(EncodeCursor(c.t, c.id))
 		if err != nil || gt != c.t || gid != c.id {
 			t.Errorf("cursor %v: %d %q %v", c, gt, gid, err)
 		}
 	}
 	for _, bad := range []string{"!!", "bm8tY29sb24", "eDp5"} { // not base64; "no-colon"; "x:y"
-		if _, _, err := decodeCursor(bad); err == nil {
+		if _, _, err := DecodeCursor(bad); err == nil {
 			t.Errorf("cursor %q accepted", bad)
 		}
 	}
@@ -148,7 +148,7 @@ func TestCursor(t *testing.T) {
 
 func TestTimes(t *testing.T) {
 	for _, tm := range []time.Time{{}, t0, t0.Add(123), time.Date(1999, 1, 1, 0, 0, 0, 1, time.FixedZone("x", 3600))} {
-		if got := fromNS(ns(tm)); !got.Equal(tm) || (!tm.IsZero() && got.Location() != time.UTC) || !reflect.DeepEqual(got.IsZero(), tm.IsZero()) {
+		if got := FromUnixNano(UnixNano(tm)); !got.Equal(tm) || (!tm.IsZero() && got.Location() != time.UTC) || !reflect.DeepEqual(got.IsZero(), tm.IsZero()) {
 			t.Errorf("%v round-trips to %v", tm, got)
 		}
 	}

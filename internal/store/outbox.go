@@ -24,7 +24,7 @@ func due(ctx context.Context, q querier, notifier string, now time.Time, limit i
 	if limit <= 0 {
 		return nil, nil
 	}
-	rows, err := q.QueryContext(ctx, dueQuery, notifier, ns(now), limit)
+	rows, err := q.QueryContext(ctx, dueQuery, notifier, UnixNano(now), limit)
 	if err != nil {
 		return nil, err
 	}
@@ -37,7 +37,7 @@ func due(ctx context.Context, q querier, notifier string, now time.Time, limit i
 		if err := rows.Scan(&d.AlertID, &d.Notifier, &d.State, &d.Attempts, &d.LastError, &next, &upd, &del, &body); err != nil {
 			return nil, err
 		}
-		d.NextAttempt, d.Updated, d.DeliveredAt = fromNS(next), fromNS(upd), fromNS(del)
+		d.NextAttempt, d.Updated, d.DeliveredAt = FromUnixNano(next), FromUnixNano(upd), FromUnixNano(del)
 		if err := json.Unmarshal([]byte(body), &d.Alert); err != nil {
 			return nil, fmt.Errorf("decode alert %s: %w", d.AlertID, err)
 		}
@@ -72,7 +72,7 @@ func (s *SQLite) Claim(ctx context.Context, notifier string, now, until time.Tim
 	}
 	for i := range out {
 		if _, err := tx.ExecContext(ctx, `UPDATE outbox SET next_attempt_ns = ? WHERE alert_id = ? AND notifier = ?`,
-			ns(until), out[i].AlertID, notifier); err != nil {
+			UnixNano(until), out[i].AlertID, notifier); err != nil {
 			return nil, fmt.Errorf("claim deliveries of %s: %w", notifier, err)
 		}
 		out[i].NextAttempt = until
@@ -87,7 +87,7 @@ func (s *SQLite) Claim(ctx context.Context, notifier string, now, until time.Tim
 func (s *SQLite) Delivered(ctx context.Context, alertID, notifier string, at time.Time) error {
 	r, err := s.w.ExecContext(ctx, `UPDATE outbox SET state = 'delivered', attempts = attempts + 1, last_error = '',
 		delivered_ns = ?, updated_ns = ? WHERE alert_id = ? AND notifier = ? AND state <> 'delivered'`,
-		ns(at), ns(at), alertID, notifier)
+		UnixNano(at), UnixNano(at), alertID, notifier)
 	if err == nil {
 		err = s.settled(ctx, r, alertID, notifier)
 	}
@@ -99,13 +99,13 @@ func (s *SQLite) Delivered(ctx context.Context, alertID, notifier string, at tim
 
 // Failed implements Store.
 func (s *SQLite) Failed(ctx context.Context, alertID, notifier string, at time.Time, errText string, nextAttempt time.Time) error {
-	state, next := Pending, ns(nextAttempt)
+	state, next := Pending, UnixNano(nextAttempt)
 	if nextAttempt.IsZero() {
 		state, next = Failed, 0
 	}
 	r, err := s.w.ExecContext(ctx, `UPDATE outbox SET state = ?, attempts = attempts + 1, last_error = ?,
 		next_attempt_ns = ?, updated_ns = ? WHERE alert_id = ? AND notifier = ? AND state = 'pending'`,
-		state, errText, next, ns(at), alertID, notifier)
+		state, errText, next, UnixNano(at), alertID, notifier)
 	if err == nil {
 		err = s.settled(ctx, r, alertID, notifier)
 	}
@@ -144,7 +144,7 @@ func (s *SQLite) Deliveries(ctx context.Context, alertID string) ([]Delivery, er
 		if err := rows.Scan(&d.AlertID, &d.Notifier, &d.State, &d.Attempts, &d.LastError, &next, &upd, &del); err != nil {
 			return nil, fmt.Errorf("deliveries of %s: %w", alertID, err)
 		}
-		d.NextAttempt, d.Updated, d.DeliveredAt = fromNS(next), fromNS(upd), fromNS(del)
+		d.NextAttempt, d.Updated, d.DeliveredAt = FromUnixNano(next), FromUnixNano(upd), FromUnixNano(del)
 		out = append(out, d)
 	}
 	if err := rows.Err(); err != nil {

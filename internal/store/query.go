@@ -49,17 +49,17 @@ func (s *SQLite) Alerts(ctx context.Context, f AlertFilter) (AlertPage, error) {
 		add(s.memberOf(ctx, "alert_regions", "region", f.Region), f.Region)
 	}
 	if !f.Since.IsZero() {
-		add("a.time_ns >= ?", ns(f.Since))
+		add("a.time_ns >= ?", UnixNano(f.Since))
 	}
 	if !f.Until.IsZero() {
-		add("a.time_ns < ?", ns(f.Until))
+		add("a.time_ns < ?", UnixNano(f.Until))
 	}
 	if f.Delivery != "" {
 		add(deliveryExpr+" = ?", string(f.Delivery))
 	}
 	offset := f.Offset
 	if f.Cursor != "" {
-		t, id, err := decodeCursor(f.Cursor)
+		t, id, err := DecodeCursor(f.Cursor)
 		if err != nil {
 			return AlertPage{}, fmt.Errorf("list alerts: %w", err)
 		}
@@ -83,7 +83,7 @@ func (s *SQLite) Alerts(ctx context.Context, f AlertFilter) (AlertPage, error) {
 	for rows.Next() {
 		if len(page.Alerts) == limit {
 			last := page.Alerts[limit-1]
-			page.Next = encodeCursor(lastNS, last.ID)
+			page.Next = EncodeCursor(lastNS, last.ID)
 			break
 		}
 		a, t, err := scanAlert(rows)
@@ -126,17 +126,19 @@ func scanAlert(rows interface{ Scan(...any) error }) (StoredAlert, int64, error)
 	if err := json.Unmarshal([]byte(body), &a.Alert); err != nil {
 		return a, 0, fmt.Errorf("decode alert: %w", err)
 	}
-	a.Committed = fromNS(created)
+	a.Committed = FromUnixNano(created)
 	return a, t, nil
 }
 
-// A cursor is the sort key of the last alert of a page: opaque to callers, so that it can
-// change without breaking them.
-func encodeCursor(t int64, id string) string {
+// EncodeCursor makes a page cursor of the sort key of a page's last alert: opaque to callers,
+// so that it can change without breaking them. Every backend uses it.
+func EncodeCursor(t int64, id string) string {
 	return base64.RawURLEncoding.EncodeToString([]byte(strconv.FormatInt(t, 10) + ":" + id))
 }
 
-func decodeCursor(c string) (int64, string, error) {
+// DecodeCursor is the inverse of EncodeCursor; a cursor it did not make is an error that says
+// what to pass instead.
+func DecodeCursor(c string) (int64, string, error) {
 	b, err := base64.RawURLEncoding.DecodeString(c)
 	if err == nil {
 		if ts, id, ok := strings.Cut(string(b), ":"); ok {
@@ -169,7 +171,7 @@ const pruneChunk = 1000
 func (s *SQLite) Prune(ctx context.Context, before time.Time) (PruneResult, error) {
 	var res PruneResult
 	var pruned int64 // match counts: not in PruneResult, which counts what people may miss
-	b := ns(before)
+	b := UnixNano(before)
 	for {
 		// Also by commit time: an old alert committed just now (a backlog being caught up)
 		// stays long enough for its id to stop a re-processed file from raising it again.
@@ -250,10 +252,10 @@ func (s *SQLite) MatchCounts(ctx context.Context, f MatchFilter) ([]MatchCount, 
 		add("region = ?", f.Region)
 	}
 	if !f.Since.IsZero() {
-		add("minute_ns >= ?", ns(f.Since))
+		add("minute_ns >= ?", UnixNano(f.Since))
 	}
 	if !f.Until.IsZero() {
-		add("minute_ns < ?", ns(f.Until))
+		add("minute_ns < ?", UnixNano(f.Until))
 	}
 	// Bucket starts in Unix minutes; integer division floors for times after 1970.
 	width := step * int64(time.Minute)

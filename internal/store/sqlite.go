@@ -277,16 +277,16 @@ func openError(path string, err error) error {
 	return fmt.Errorf("open store %s: %w", path, err)
 }
 
-// ns turns a time into the stored integer; the zero time is 0.
-func ns(t time.Time) int64 {
+// UnixNano turns a time into the integer every backend stores; the zero time is 0.
+func UnixNano(t time.Time) int64 {
 	if t.IsZero() {
 		return 0
 	}
 	return t.UnixNano()
 }
 
-// fromNS is the inverse of ns, in UTC.
-func fromNS(n int64) time.Time {
+// FromUnixNano is the inverse of UnixNano, in UTC.
+func FromUnixNano(n int64) time.Time {
 	if n == 0 {
 		return time.Time{}
 	}

@@ -41,7 +41,7 @@ func (s *Store) Commit(ctx context.Context, b store.Batch) (store.CommitResult, 
 
 func (s *Store) commit(ctx context.Context, tx pgx.Tx, b store.Batch) (store.CommitResult, error) {
 	var res store.CommitResult
-	t := ns(b.Time)
+	t := store.UnixNano(b.Time)
 	for _, c := range b.Checkpoints {
 		if _, err := tx.Exec(ctx, `INSERT INTO checkpoints (source, position, updated_ns) VALUES ($1, $2, $3)
 			ON CONFLICT (source) DO UPDATE SET position = excluded.position, updated_ns = excluded.updated_ns`,
@@ -77,7 +77,7 @@ func (s *Store) commit(ctx context.Context, tx pgx.Tx, b store.Batch) (store.Com
 			}
 			mb.Queue(`INSERT INTO match_counts (rule_id, account, region, minute_ns, count) VALUES ($1, $2, $3, $4, $5)
 				ON CONFLICT (rule_id, account, region, minute_ns) DO UPDATE SET count = match_counts.count + excluded.count`,
-				m.Rule, text(m.Account), text(m.Region), ns(m.Minute), m.Count)
+				m.Rule, text(m.Account), text(m.Region), store.UnixNano(m.Minute), m.Count)
 		}
 		if err := tx.SendBatch(ctx, &mb).Close(); err != nil {
 			return res, fmt.Errorf("match counts: %w", err)
@@ -128,7 +128,7 @@ func (s *Store) commit(ctx context.Context, tx pgx.Tx, b store.Batch) (store.Com
 		}
 		tag, err := tx.Exec(ctx, `INSERT INTO alerts (id, rule_id, severity, from_state, to_state, time_ns, principal, created_ns, body)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (id) DO NOTHING`,
-			a.ID, text(a.Rule.ID), text(a.Rule.Severity), a.From, a.To, ns(a.Time), text(principal), t, string(body))
+			a.ID, text(a.Rule.ID), text(a.Rule.Severity), a.From, a.To, store.UnixNano(a.Time), text(principal), t, string(body))
 		if err != nil {
 			return res, fmt.Errorf("alert %s: %w", a.ID, err)
 		}
@@ -150,7 +150,7 @@ func (s *Store) commit(ctx context.Context, tx pgx.Tx, b store.Batch) (store.Com
 				return res, fmt.Errorf("alert %s: empty notifier name", a.ID)
 			}
 			tag, err := tx.Exec(ctx, `INSERT INTO outbox (alert_id, notifier, alert_time_ns, state, next_attempt_ns, updated_ns)
-				VALUES ($1, $2, $3, 'pending', $4, $5) ON CONFLICT (alert_id, notifier) DO NOTHING`, a.ID, nf, ns(a.Time), t, t)
+				VALUES ($1, $2, $3, 'pending', $4, $5) ON CONFLICT (alert_id, notifier) DO NOTHING`, a.ID, nf, store.UnixNano(a.Time), t, t)
 			if err != nil {
 				return res, fmt.Errorf("alert %s: outbox %s: %w", a.ID, nf, err)
 			}
@@ -243,7 +243,7 @@ func (s *Store) Checkpoints(ctx context.Context) ([]store.Checkpoint, error) {
 			if err := rows.Scan(&src, &pos, &u); err != nil {
 				return err
 			}
-			cp.Source, cp.Position, cp.Updated = string(src), string(pos), fromNS(u)
+			cp.Source, cp.Position, cp.Updated = string(src), string(pos), store.FromUnixNano(u)
 			out = append(out, cp)
 		}
 		return rows.Err()
@@ -305,7 +305,7 @@ func (s *Store) AlarmStates(ctx context.Context) ([]store.AlarmState, error) {
 			if a.State == nil {
 				a.State = []byte{}
 			}
-			a.Updated = fromNS(u)
+			a.Updated = store.FromUnixNano(u)
 			out = append(out, a)
 		}
 		return rows.Err()
@@ -323,7 +323,7 @@ func (s *Store) Heartbeat(ctx context.Context, workerID string, at time.Time) er
 	}
 	err := s.conn(ctx, func(c *pgx.Conn) error {
 		_, err := c.Exec(ctx, `INSERT INTO workers (id, started_ns, seen_ns) VALUES ($1, $2, $2)
-			ON CONFLICT (id) DO UPDATE SET seen_ns = GREATEST(workers.seen_ns, excluded.seen_ns)`, text(workerID), ns(at))
+			ON CONFLICT (id) DO UPDATE SET seen_ns = GREATEST(workers.seen_ns, excluded.seen_ns)`, text(workerID), store.UnixNano(at))
 		return err
 	})
 	if err != nil {
@@ -347,7 +347,7 @@ func (s *Store) Workers(ctx context.Context) ([]store.Worker, error) {
 			if err := rows.Scan(&w.ID, &st, &se); err != nil {
 				return err
 			}
-			w.Started, w.Seen = fromNS(st), fromNS(se)
+			w.Started, w.Seen = store.FromUnixNano(st), store.FromUnixNano(se)
 			out = append(out, w)
 		}
 		return rows.Err()

@@ -24,7 +24,7 @@ type querier interface {
 }
 
 func due(ctx context.Context, q querier, query, notifier string, now time.Time, limit int) ([]store.Delivery, error) {
-	rows, err := q.Query(ctx, query, notifier, ns(now), limit)
+	rows, err := q.Query(ctx, query, notifier, store.UnixNano(now), limit)
 	if err != nil {
 		return nil, err
 	}
@@ -38,7 +38,7 @@ func due(ctx context.Context, q querier, query, notifier string, now time.Time, 
 			return nil, err
 		}
 		d.State = store.DeliveryState(state)
-		d.NextAttempt, d.Updated, d.DeliveredAt = fromNS(next), fromNS(upd), fromNS(del)
+		d.NextAttempt, d.Updated, d.DeliveredAt = store.FromUnixNano(next), store.FromUnixNano(upd), store.FromUnixNano(del)
 		if err := json.Unmarshal([]byte(body), &d.Alert); err != nil {
 			return nil, fmt.Errorf("decode alert %s: %w", d.AlertID, err)
 		}
@@ -86,7 +86,7 @@ func (s *Store) Claim(ctx context.Context, notifier string, now, until time.Time
 			ids[i] = out[i].AlertID
 			out[i].NextAttempt = until
 		}
-		_, err = tx.Exec(ctx, `UPDATE outbox SET next_attempt_ns = $1 WHERE notifier = $2 AND alert_id = ANY($3)`, ns(until), notifier, ids)
+		_, err = tx.Exec(ctx, `UPDATE outbox SET next_attempt_ns = $1 WHERE notifier = $2 AND alert_id = ANY($3)`, store.UnixNano(until), notifier, ids)
 		return err
 	})
 	if err != nil {
@@ -98,7 +98,7 @@ func (s *Store) Claim(ctx context.Context, notifier string, now, until time.Time
 // Delivered implements store.Store.
 func (s *Store) Delivered(ctx context.Context, alertID, notifier string, at time.Time) error {
 	err := s.settle(ctx, alertID, notifier, `UPDATE outbox SET state = 'delivered', attempts = attempts + 1, last_error = '',
-		delivered_ns = $1, updated_ns = $1 WHERE alert_id = $2 AND notifier = $3 AND state <> 'delivered'`, ns(at), alertID, notifier)
+		delivered_ns = $1, updated_ns = $1 WHERE alert_id = $2 AND notifier = $3 AND state <> 'delivered'`, store.UnixNano(at), alertID, notifier)
 	if err != nil {
 		return fmt.Errorf("record delivery of %s to %s: %w", alertID, notifier, err)
 	}
@@ -107,13 +107,13 @@ func (s *Store) Delivered(ctx context.Context, alertID, notifier string, at time
 
 // Failed implements store.Store.
 func (s *Store) Failed(ctx context.Context, alertID, notifier string, at time.Time, errText string, nextAttempt time.Time) error {
-	state, next := store.Pending, ns(nextAttempt)
+	state, next := store.Pending, store.UnixNano(nextAttempt)
 	if nextAttempt.IsZero() {
 		state, next = store.Failed, 0
 	}
 	err := s.settle(ctx, alertID, notifier, `UPDATE outbox SET state = $1, attempts = attempts + 1, last_error = $2,
 		next_attempt_ns = $3, updated_ns = $4 WHERE alert_id = $5 AND notifier = $6 AND state = 'pending'`,
-		string(state), text(errText), next, ns(at), alertID, notifier)
+		string(state), text(errText), next, store.UnixNano(at), alertID, notifier)
 	if err != nil {
 		return fmt.Errorf("record failed delivery of %s to %s: %w", alertID, notifier, err)
 	}
@@ -158,7 +158,7 @@ func (s *Store) Deliveries(ctx context.Context, alertID string) ([]store.Deliver
 				return err
 			}
 			d.State = store.DeliveryState(state)
-			d.NextAttempt, d.Updated, d.DeliveredAt = fromNS(next), fromNS(upd), fromNS(del)
+			d.NextAttempt, d.Updated, d.DeliveredAt = store.FromUnixNano(next), store.FromUnixNano(upd), store.FromUnixNano(del)
 			out = append(out, d)
 		}
 		return rows.Err()

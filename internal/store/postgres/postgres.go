@@ -336,22 +336,6 @@ func (p *pool) close() {
 	}
 }
 
-// ns turns a time into the stored integer; the zero time is 0.
-func ns(t time.Time) int64 {
-	if t.IsZero() {
-		return 0
-	}
-	return t.UnixNano()
-}
-
-// fromNS is the inverse of ns, in UTC.
-func fromNS(n int64) time.Time {
-	if n == 0 {
-		return time.Time{}
-	}
-	return time.Unix(0, n).UTC()
-}
-
 // text makes a string acceptable to a text column (valid UTF-8 without NUL): CloudTrail values
 // indexed for the dashboard's filters are untrusted input. Filters go through it too, so that
 // they still find what they name.

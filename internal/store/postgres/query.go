@@ -2,7 +2,6 @@ package postgres
 
 import (
 	"context"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -58,10 +57,10 @@ func (s *Store) Alerts(ctx context.Context, f store.AlertFilter) (store.AlertPag
 		where = append(where, "EXISTS (SELECT 1 FROM alert_regions x WHERE x.alert_id = a.id AND x.region = "+a.add(text(f.Region))+")")
 	}
 	if !f.Since.IsZero() {
-		where = append(where, "a.time_ns >= "+a.add(ns(f.Since)))
+		where = append(where, "a.time_ns >= "+a.add(store.UnixNano(f.Since)))
 	}
 	if !f.Until.IsZero() {
-		where = append(where, "a.time_ns < "+a.add(ns(f.Until)))
+		where = append(where, "a.time_ns < "+a.add(store.UnixNano(f.Until)))
 	}
 	if f.Delivery != "" {
 		where = append(where, deliveryExpr+" = "+a.add(string(f.Delivery)))
@@ -91,7 +90,7 @@ func (s *Store) Alerts(ctx context.Context, f store.AlertFilter) (store.AlertPag
 		var lastNS int64
 		for rows.Next() {
 			if len(page.Alerts) == limit {
-				page.Next = encodeCursor(lastNS, page.Alerts[limit-1].ID)
+				page.Next = store.EncodeCursor(lastNS, page.Alerts[limit-1].ID)
 				break
 			}
 			sa, t, err := scanAlert(rows)
@@ -119,25 +118,14 @@ func scanAlert(row pgx.Row) (store.StoredAlert, int64, error) {
 	if err := json.Unmarshal([]byte(body), &a.Alert); err != nil {
 		return a, 0, fmt.Errorf("decode alert: %w", err)
 	}
-	a.Committed, a.Delivery = fromNS(created), store.DeliveryState(delivery)
+	a.Committed, a.Delivery = store.FromUnixNano(created), store.DeliveryState(delivery)
 	return a, t, nil
 }
 
-// Cursors are the SQLite store's: the sort key of a page's last alert.
-func encodeCursor(t int64, id string) string {
-	return base64.RawURLEncoding.EncodeToString([]byte(strconv.FormatInt(t, 10) + ":" + id))
-}
-
+// decodeCursor is store.DecodeCursor with the id made fit for a text column.
 func decodeCursor(c string) (int64, string, error) {
-	b, err := base64.RawURLEncoding.DecodeString(c)
-	if err == nil {
-		if ts, id, ok := strings.Cut(string(b), ":"); ok {
-			if t, err := strconv.ParseInt(ts, 10, 64); err == nil {
-				return t, text(id), nil
-			}
-		}
-	}
-	return 0, "", fmt.Errorf("invalid cursor %q: pass the Next of a previous page, or none", c)
+	t, id, err := store.DecodeCursor(c)
+	return t, text(id), err
 }
 
 // Alert implements store.Store.
@@ -176,10 +164,10 @@ func (s *Store) MatchCounts(ctx context.Context, f store.MatchFilter) ([]store.M
 		where = append(where, "region = "+a.add(text(f.Region)))
 	}
 	if !f.Since.IsZero() {
-		where = append(where, "minute_ns >= "+a.add(ns(f.Since)))
+		where = append(where, "minute_ns >= "+a.add(store.UnixNano(f.Since)))
 	}
 	if !f.Until.IsZero() {
-		where = append(where, "minute_ns < "+a.add(ns(f.Until)))
+		where = append(where, "minute_ns < "+a.add(store.UnixNano(f.Until)))
 	}
 	// Times are after 1970, so integer division floors.
 	q := `SELECT rule_id, account, region, (minute_ns / ` + width + `::bigint) * ` + width + `::bigint AS bucket, SUM(count)::bigint FROM match_counts`
@@ -218,7 +206,7 @@ const pruneChunk = 1000
 // Prune implements store.Store.
 func (s *Store) Prune(ctx context.Context, before time.Time) (store.PruneResult, error) {
 	var res store.PruneResult
-	b := ns(before)
+	b := store.UnixNano(before)
 	chunks := func(what, q string) (int, error) {
 		total := 0
 		for {
