@@ -6,14 +6,12 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"runtime"
 	"strconv"
 	"sync"
-	"syscall"
 	"testing"
-	"time"
 
 	"github.com/trailalarm/trailalarm/internal/generate"
+	"github.com/trailalarm/trailalarm/internal/testutil/cputime"
 )
 
 // costRule matches nearly every record and publishes one metric series per principal: the
@@ -93,32 +91,22 @@ func TestBacktestCost(t *testing.T) {
 	if os.Getenv("TRAILALARM_BENCH") == "" {
 		t.Skip("set TRAILALARM_BENCH=1 to measure the alarm backtest's cost")
 	}
-	variants := [][]string{costArgs(t, false), costArgs(t, true)}
-	best := make([]time.Duration, len(variants))
-	for range 7 {
-		for i, args := range variants {
-			runtime.GC()
-			start := processCPU()
+	var variants []func() error
+	for _, args := range [][]string{costArgs(t, false), costArgs(t, true)} {
+		variants = append(variants, func() error {
 			if code := run(args, nil, io.Discard, io.Discard); code != 0 {
-				t.Fatalf("exit %d", code)
+				return fmt.Errorf("%v: exit %d", args, code)
 			}
-			if d := processCPU() - start; best[i] == 0 || d < best[i] {
-				best[i] = d
-			}
-		}
+			return nil
+		})
+	}
+	best, err := cputime.Best(7, variants...)
+	if err != nil {
+		t.Fatal(err)
 	}
 	ratio := float64(best[1]) / float64(best[0])
 	t.Log(fmt.Sprintf("scan --no-alarms: %v, scan with the backtest: %v, ratio %.3f", best[0], best[1], ratio))
 	if ratio > 1.10 {
 		t.Errorf("the backtest adds %.0f%% to the scan; goal: under 10%%", (ratio-1)*100)
 	}
-}
-
-// processCPU is the user and system CPU time of the process so far.
-func processCPU() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

@@ -4,15 +4,13 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"runtime"
 	"strconv"
 	"sync"
-	"syscall"
 	"testing"
-	"time"
 
 	"github.com/trailalarm/trailalarm/internal/generate"
 	"github.com/trailalarm/trailalarm/internal/rules"
+	"github.com/trailalarm/trailalarm/internal/testutil/cputime"
 )
 
 // generatedInputs is a synthetic corpus from internal/generate (gzip files as CloudTrail
@@ -75,18 +73,15 @@ func TestThreatPackCost(t *testing.T) {
 		t.Fatal(err)
 	}
 	engines := []*Engine{ForRules(packRules(t, "cis-1.2")), ForRules(packRules(t, "cis-1.2", "threat"))}
-	best := make([]time.Duration, len(engines))
-	for range 7 {
-		for i, e := range engines {
-			runtime.GC()
-			start := cpuTime()
-			if err := e.Scan(context.Background(), inputs, Options{Workers: 1}, nil, func(*FileResult) error { return nil }); err != nil {
-				t.Fatal(err)
-			}
-			if d := cpuTime() - start; best[i] == 0 || d < best[i] {
-				best[i] = d
-			}
-		}
+	var variants []func() error
+	for _, e := range engines {
+		variants = append(variants, func() error {
+			return e.Scan(context.Background(), inputs, Options{Workers: 1}, nil, func(*FileResult) error { return nil })
+		})
+	}
+	best, err := cputime.Best(7, variants...)
+	if err != nil {
+		t.Fatal(err)
 	}
 	base, both := best[0], best[1]
 	ratio := float64(both) / float64(base)
@@ -94,13 +89,4 @@ func TestThreatPackCost(t *testing.T) {
 	if ratio > 1.30 {
 		t.Errorf("the threat pack costs %.0f%% more time; goal: under 30%%", (ratio-1)*100)
 	}
-}
-
-// cpuTime is the user and system CPU time of the process so far.
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
