@@ -1,9 +1,7 @@
 package backtest
 
 import (
-	"bytes"
 	"context"
-	"io"
 	"os"
 	"strconv"
 	"sync"
@@ -12,19 +10,8 @@ import (
 	"github.com/trailalarm/trailalarm/internal/detect"
 	"github.com/trailalarm/trailalarm/internal/generate"
 	"github.com/trailalarm/trailalarm/internal/rules"
+	"github.com/trailalarm/trailalarm/internal/source"
 )
-
-// memInput is a generated file held in memory.
-type memInput struct {
-	name string
-	data []byte
-}
-
-func (m *memInput) Name() string { return m.name }
-func (m *memInput) Size() int64  { return int64(len(m.data)) }
-func (m *memInput) Open(context.Context) (io.ReadCloser, error) {
-	return io.NopCloser(bytes.NewReader(m.data)), nil
-}
 
 // benchCorpus is generated CloudTrail of 60 accounts (about 10,000 principals once it is
 // large enough), TRAILALARM_BENCH_MB megabytes of JSON, 128 by default; 1,536 gives about
@@ -40,7 +27,7 @@ var benchCorpus = sync.OnceValues(func() ([]detect.Input, error) {
 	}
 	var in []detect.Input
 	_, err := generate.Generate(context.Background(), generate.Options{Size: size << 20, Seed: 1, NumAccounts: 60}, func(f *generate.File) error {
-		in = append(in, &memInput{name: f.Path, data: append([]byte(nil), f.Data...)})
+		in = append(in, &source.Memory{Label: f.Path, Data: append([]byte(nil), f.Data...)})
 		return nil
 	})
 	return in, err

@@ -111,16 +111,17 @@ func (ps *problems) Problems() map[string]int64 {
 	return out
 }
 
-// memInput is a batch of records held in memory (CloudWatch Logs events as NDJSON).
-type memInput struct {
-	name string
-	data []byte
+// Memory is an input held in memory: a batch of CloudWatch Logs events as NDJSON, or, in tests
+// and benchmarks, generated files.
+type Memory struct {
+	Label string
+	Data  []byte
 }
 
-func (m *memInput) Name() string { return m.name }
-func (m *memInput) Size() int64  { return int64(len(m.data)) }
-func (m *memInput) Open(context.Context) (io.ReadCloser, error) {
-	return io.NopCloser(bytes.NewReader(m.data)), nil
+func (m *Memory) Name() string { return m.Label }
+func (m *Memory) Size() int64  { return int64(len(m.Data)) }
+func (m *Memory) Open(context.Context) (io.ReadCloser, error) {
+	return io.NopCloser(bytes.NewReader(m.Data)), nil
 }
 
 // sleep waits d or until ctx ends.

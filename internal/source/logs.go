@@ -184,7 +184,7 @@ func (l *Logs) Next(ctx context.Context) ([]Unit, error) {
 		name := fmt.Sprintf("logs:%s [%s, %s]", l.cfg.Group,
 			time.UnixMilli(minTs).UTC().Format(time.RFC3339), time.UnixMilli(maxTs).UTC().Format(time.RFC3339))
 		return []Unit{{
-			Input:    &memInput{name: name, data: buf.Bytes()},
+			Input:    &Memory{Label: name, Data: buf.Bytes()},
 			Key:      fmt.Sprintf("logs:%s#%s..%s#%d", l.cfg.Group, first, last, n),
 			Position: pos,
 		}}, nil
