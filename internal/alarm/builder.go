@@ -65,15 +65,6 @@ func (b *Builder) AddNoMatch(t time.Time) {
 	b.bucket(t).ingested = true
 }
 
-// Samples is how many matching samples were added.
-func (b *Builder) Samples() int {
-	n := 0
-	for i := range b.buckets {
-		n += b.buckets[i].n
-	}
-	return n
-}
-
 // EvaluateBuilt is Evaluate over the series b built, with the filter's defaultValue def.
 // It sorts b's buckets in place; b can take more samples afterwards.
 func (a *Alarm) EvaluateBuilt(b *Builder, def *float64, from, until time.Time) []Transition {
