@@ -35,28 +35,20 @@ import (
 // messages of a killed worker coming back after the visibility timeout).
 const lateness = 4 * time.Hour
 
-// transition is an alarm state change as both scan and run report it, reduced to what the two
-// must agree on.
-type transition struct {
-	Rule, Series, To string
-	Time             time.Time
+// seriesKey names a rule's metric series in comparisons: the rule and its dimensions, sorted.
+func seriesKey(rule string, dims map[string]string) string {
+	var kv []string
+	for k, v := range dims {
+		kv = append(kv, k+"="+v)
+	}
+	sort.Strings(kv)
+	return rule + "[" + strings.Join(kv, ",") + "]"
 }
 
-// comparable reduces a transition to what a live run and a scan of the same files agree on. A
-// scan evaluates every series from the first record, so it starts each with INSUFFICIENT_DATA
-// -> OK; a run starts a series at its first datapoint: those are left out, and so is the state
-// a change comes from.
-func comparable(rule string, dims map[string]string, from, to string, at time.Time) (transition, bool) {
-	if from == "INSUFFICIENT_DATA" && to == "OK" {
-		return transition{}, false
-	}
-	var keys []string
-	for k, v := range dims {
-		keys = append(keys, k+"="+v)
-	}
-	sort.Strings(keys)
-	return transition{Rule: rule, Series: strings.Join(keys, ","), To: to, Time: at.UTC()}, true
-}
+// seriesStart is the INSUFFICIENT_DATA -> OK with which a scan starts every series (from the
+// first record) and a run does not (it starts a series at its first datapoint): comparisons of
+// the two leave it out, and from-states too.
+func seriesStart(from, to string) bool { return from == "INSUFFICIENT_DATA" && to == "OK" }
 
 // TestRunWorkersShareQueue runs three `trailalarm run` processes on one SQS queue of S3
 // notifications and one PostgreSQL store, kills one with SIGKILL midway and starts another:
@@ -315,24 +307,19 @@ log:
 		}
 		evaluated[s.RuleID] = blob.Stream.Evaluated
 	}
-	// An early ALARM stands for the scan's transition at the evaluation it anticipates (its
-	// reason names it), or, when files arrived out of order, for none while the scan is in
-	// ALARM then (alarm.CompareWithBatch); from-states are left out (see comparable).
+	// An early ALARM stands for the scan's transition at the evaluation it anticipates, or, when files arrived out of order, for none while the scan is in
+	// ALARM then (alarm.CompareWithBatch); from-states are left out (see seriesStart).
 	final := func(rule string, at time.Time) bool { return !at.After(evaluated[rule]) }
 	cutoff := sum.Last.Add(-lateness)
-	series := func(rule string, dims map[string]string) string {
-		tr, _ := comparable(rule, dims, "OK", "ALARM", time.Time{})
-		return tr.Rule + "[" + tr.Series + "]"
-	}
 	var want, have []alarm.SeriesTransition
 	for _, a := range report.Alarms {
-		if _, ok := comparable(a.Rule, a.Dimensions, a.From, a.To, a.Time); ok && final(a.Rule, a.Time) {
-			want = append(want, seriesTransition(t, series(a.Rule, a.Dimensions), a.To, a.Time, false, ""))
+		if !seriesStart(a.From, a.To) && final(a.Rule, a.Time) {
+			want = append(want, seriesTransition(t, seriesKey(a.Rule, a.Dimensions), a.To, a.Time, false, time.Time{}))
 		}
 	}
 	early := 0
 	for _, a := range page.Alerts {
-		tr := seriesTransition(t, series(a.Rule.ID, a.Dimensions), a.To, a.Time, a.Early, a.Reason)
+		tr := seriesTransition(t, seriesKey(a.Rule.ID, a.Dimensions), a.To, a.Time, a.Early, a.Anticipates)
 		if a.Early {
 			early++
 		}
@@ -340,7 +327,7 @@ log:
 		if a.Early {
 			at = tr.Anticipates
 		}
-		if _, ok := comparable(a.Rule.ID, a.Dimensions, a.From, a.To, a.Time); ok && final(a.Rule.ID, at) {
+		if !seriesStart(a.From, a.To) && final(a.Rule.ID, at) {
 			have = append(have, tr)
 		}
 	}
@@ -365,27 +352,18 @@ log:
 }
 
 // seriesTransition is an alert or a scan's transition as alarm.CompareWithBatch takes it, with
-// every from-state INSUFFICIENT_DATA (see comparable) and, for an early ALARM, the evaluation
-// time its reason names.
-func seriesTransition(t *testing.T, key, to string, at time.Time, early bool, reason string) alarm.SeriesTransition {
+// every from-state INSUFFICIENT_DATA (see seriesStart) and, for an early ALARM, the evaluation
+// it anticipates.
+func seriesTransition(t *testing.T, key, to string, at time.Time, early bool, anticipates time.Time) alarm.SeriesTransition {
 	t.Helper()
 	st, err := alarm.ParseState(to)
 	if err != nil {
 		t.Fatal(err)
 	}
-	tr := alarm.SeriesTransition{Key: key, Transition: alarm.Transition{Time: at.UTC(), To: st, Early: early}}
-	if early {
-		const marker = "before the period that ends at "
-		i := strings.Index(reason, marker)
-		if i < 0 || len(reason) < i+len(marker)+17 {
-			t.Fatalf("early ALARM without its evaluation time: %q", reason)
-		}
-		tr.Anticipates, err = time.Parse("02/01/06 15:04:05", reason[i+len(marker):i+len(marker)+17])
-		if err != nil {
-			t.Fatalf("early ALARM reason %q: %v", reason, err)
-		}
+	if early && anticipates.IsZero() {
+		t.Fatalf("early ALARM of %s at %v without the evaluation it anticipates", key, at)
 	}
-	return tr
+	return alarm.SeriesTransition{Key: key, Transition: alarm.Transition{Time: at.UTC(), To: st, Early: early, Anticipates: anticipates.UTC()}}
 }
 
 // seriesLines formats transitions for diffLines.
